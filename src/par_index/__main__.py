@@ -1,0 +1,5 @@
+"""``python -m par_index`` runs the command line."""
+
+from .cli import main
+
+main()

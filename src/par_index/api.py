@@ -1,0 +1,136 @@
+"""The functional facade shared by notebooks and the CLI: the only place that wires io → compute.
+
+>>> import par_index as pi
+>>> spec = pi.load_spec(pi.bundled_path("criteria/par-2025.yaml"))
+>>> results = pi.score(spec, pi.sample_inputs(2025))
+>>> sorted(results.levels)
+['commune', 'department']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ._version import __version__
+from .compute.score import score as _score
+from .errors import DataError, Issue
+from .io.inputs import TableSource, read_inputs
+from .io.readers import file_format, nfc, sha256_of, xlsx_sheet_names
+from .io.writers import write_results
+from .results import Results
+from .spec.index import IndexSpec
+from .spec.loader import load_spec, spec_to_data
+from .tables import InputData
+
+SpecLike = IndexSpec | str | Path
+
+
+def _as_spec(spec: SpecLike) -> tuple[IndexSpec, Path | None]:
+    if isinstance(spec, IndexSpec):
+        return spec, None
+    return load_spec(spec), Path(spec)
+
+
+def resolve_sources(spec: IndexSpec, files: Sequence[str | Path] = (),
+                    named: Mapping[str, str | Path] | None = None) -> dict[str, TableSource]:
+    """Match files to the criteria file's inputs, as on the command line.
+
+    ``named`` pairs (``--input survey=path``) are taken as given. The remaining inputs come from
+    ``files``: a single file for a criteria file with a single input is that input; a workbook
+    whose sheet names match input names serves those inputs; otherwise a file serves the input
+    named like its stem (``survey.csv`` → ``survey``).
+    """
+    sources: dict[str, TableSource] = dict(named or {})
+    wanted = [name for name in spec.inputs if name not in sources]
+    paths = [Path(f) for f in files]
+    if not wanted:
+        if paths:
+            raise DataError("too many input files", [Issue(
+                "unused_input", str(paths[0]), "every input is already given by --input; this "
+                "file would not be used.")])
+        return sources
+    if len(paths) == 1 and len(wanted) == 1:
+        sources[wanted[0]] = paths[0]
+        return sources
+    issues: list[Issue] = []
+    for path in paths:
+        matched = False
+        if path.suffix.lower() in (".xlsx", ".xlsm") and file_format(path) == "xlsx":
+            sheets = xlsx_sheet_names(path)
+            for name in wanted:
+                declared = spec.inputs[name].sheet
+                if name not in sources and (nfc(declared or name) in sheets):
+                    sources[name] = path
+                    matched = True
+        stem = nfc(path.stem)
+        if stem in wanted and stem not in sources:
+            sources[stem] = path
+            matched = True
+        if not matched:
+            issues.append(Issue("unmatched_file", str(path),
+                                f"this file matches none of the inputs {wanted} (by sheet or "
+                                "file name).", "Give it as --input NAME=PATH."))
+    for name in wanted:
+        if name not in sources:
+            issues.append(Issue("missing_input", name,
+                                f"input '{name}' was not given.",
+                                f"Give a file named {name}.csv/.xlsx, a workbook with a sheet "
+                                f"'{name}', or --input {name}=PATH."))
+    if issues:
+        raise DataError("the input files do not match the criteria file", issues)
+    return sources
+
+
+def spec_digest(spec: IndexSpec) -> str:
+    """SHA-256 of the criteria's canonical JSON form (the same for equal specs)."""
+    text = json.dumps(spec_to_data(spec), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def run_record(spec: IndexSpec, spec_path: Path | None, data: InputData) -> dict[str, Any]:
+    return {
+        "package": "par-index",
+        "version": __version__,
+        "time_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "index_id": spec.id,
+        "index_name": spec.name,
+        "year": spec.year,
+        "criteria_file": str(spec_path) if spec_path else None,
+        "criteria_sha256": sha256_of(spec_path) if spec_path else None,
+        "criteria_digest": spec_digest(spec),
+        "inputs": list(data.sources.values()),
+        "rows": data.accounting,
+        "units": int(len(data.units)),
+    }
+
+
+def score(spec: SpecLike, data: InputData | Mapping[str, TableSource]) -> Results:
+    """Score and rank every unit on every node of the criteria.
+
+    ``spec`` is an :class:`IndexSpec` or the path of a criteria file; ``data`` is the result of
+    :func:`read_inputs` or a mapping of input names to paths or DataFrames.
+    """
+    index, path = _as_spec(spec)
+    prepared = data if isinstance(data, InputData) else read_inputs(index, data)
+    return _score(index, prepared, run_record(index, path, prepared))
+
+
+def score_files(criteria: str | Path, files: Sequence[str | Path] = (),
+                named: Mapping[str, str | Path] | None = None,
+                out: str | Path | None = None) -> Results:
+    """The whole ``par-index score`` run: load, read, score, and write ``out`` if given."""
+    index = load_spec(criteria)
+    sources = resolve_sources(index, files, named)
+    results = score(criteria, read_inputs(index, sources))
+    if out is not None:
+        used = [p for p in sources.values() if not isinstance(p, pd.DataFrame)]
+        write_results(results, Path(out), inputs=[*used, criteria])
+    return results
+

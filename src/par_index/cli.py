@@ -1,0 +1,138 @@
+"""The ``par-index`` command line. It holds no logic: every verb calls the api and prints.
+
+Errors from bad input (:class:`ParIndexError`) are printed as readable messages on stderr with
+exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import api
+from ._version import __version__
+from .errors import ParIndexError, format_issues
+from .io.writers import records
+from .spec.loader import json_schema, load_spec
+
+app = typer.Typer(
+    name="par-index",
+    help="Score and rank public-administration reform indices from criteria files.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _fail(error: ParIndexError) -> None:
+    typer.echo(f"error: {error}", err=True)
+    raise typer.Exit(1)
+
+
+def _pairs(values: list[str]) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or not name or not path:
+            raise typer.BadParameter(f"--input takes NAME=PATH. Got '{value}' instead.")
+        pairs[name.strip()] = path.strip()
+    return pairs
+
+
+@app.command()
+def score(
+    inputs: Annotated[list[Path] | None, typer.Argument(
+        help="Input files: one per input of the criteria file (matched by file or sheet "
+             "name), or a single file for a single-input criteria file.")] = None,
+    criteria: Annotated[Path, typer.Option("--criteria", "-c",
+                                           help="The criteria file (YAML).")] = Path(),
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Where to write results: .xlsx, .csv, .parquet or .json.")] = None,
+    input_pairs: Annotated[list[str] | None, typer.Option(
+        "--input", "-i", help="An input given by name: NAME=PATH (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the ranking as JSON.")] = False,
+) -> None:
+    """Score and rank every unit on every node of a criteria file."""
+    if criteria == Path():
+        raise typer.BadParameter("--criteria FILE is required.")
+    try:
+        results = api.score_files(criteria, inputs or [], _pairs(input_pairs or []), out)
+    except ParIndexError as error:
+        _fail(error)
+        return
+    if as_json:
+        typer.echo(json.dumps(records(results.ranking), ensure_ascii=False, indent=1))
+        return
+    for level in results.levels:
+        ranking = results.level(level)
+        best = ranking.iloc[0]
+        typer.echo(f"{level}: {len(ranking)} units ranked; first: {best['unit_name']} "
+                   f"({best['score']:.2f})")
+    missing = len(results.missing)
+    if missing:
+        typer.echo(f"{missing} unit × node values were missing (see the detail's status and "
+                   "action columns).")
+    if out is not None:
+        typer.echo(f"wrote {out}")
+
+
+@app.command()
+def validate(criteria: Annotated[Path, typer.Argument(help="The criteria file (YAML).")]) -> None:
+    """Check a criteria file: print every problem (exit 1) or a summary of the tree."""
+    try:
+        spec = load_spec(criteria)
+    except ParIndexError as error:
+        typer.echo(f"{error.summary}", err=True)
+        if error.issues:
+            typer.echo(format_issues(error.issues), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(spec.summary())
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the criteria file format."""
+    typer.echo(json_schema())
+
+
+@app.command()
+def demo(out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the results.")]
+         = Path("demo-results")) -> None:
+    """Score the bundled sample province (2024 and 2025) with the bundled criteria."""
+    from .samples import run_demo
+
+    try:
+        written = run_demo(out)
+    except ParIndexError as error:
+        _fail(error)
+        return
+    for item in written:
+        levels = ", ".join(f"{level}" for level in item.rankings)
+        typer.echo(f"{item.year}: {item.units} units scored ({levels}) → {item.workbook}")
+        for path in item.rankings.values():
+            typer.echo(f"    {path}")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"par-index {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option("--version", callback=_version,
+                                                is_eager=True)] = False) -> None:
+    """Score and rank public-administration reform indices from criteria files."""
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except ParIndexError as error:  # a safety net: commands catch their own
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)

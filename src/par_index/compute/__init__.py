@@ -1,0 +1,1 @@
+"""Scoring: pure functions over prepared tables; imports spec, tables and errors only."""

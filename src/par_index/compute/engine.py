@@ -1,0 +1,305 @@
+"""Score a criteria tree over prepared inputs: leaves by measure and rule, inner nodes by
+aggregation, with applicability and missing-data policies kept apart, then ranks and tiers.
+
+Everything is float64 and vectorised over units; the only Python loops run over nodes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, Issue
+from ..spec.index import IndexSpec
+from ..spec.measures import AppraisalMeasure
+from ..spec.nodes import MissingPolicy, Node
+from ..spec.rules import IdentityRule
+from ..tables import InputData
+from .measures import check_range, measure_values
+from .rank import competition_rank, round_half_up
+from .rules import apply_rule, first_match
+
+OK, NOT_APPLICABLE, MISSING = "ok", "not_applicable", "missing"
+
+
+@dataclass
+class NodeScores:
+    """One node's results, one entry per unit."""
+
+    node: Node
+    depth: int
+    parent: str | None
+    applicable: np.ndarray
+    score: np.ndarray
+    maximum: np.ndarray
+    status: np.ndarray
+    action: np.ndarray
+    raw: np.ndarray | None = None
+    self_assessed: np.ndarray | None = None
+    n_valid: np.ndarray | None = None
+    children: list[NodeScores] = field(default_factory=list)
+    terms: dict[str, np.ndarray] = field(default_factory=dict)
+    """Each child's additive term in this node's aggregation (for contributions)."""
+    points: np.ndarray | None = None
+    rank: np.ndarray | None = None
+    rank_in_group: np.ndarray | None = None
+
+
+class _Scorer:
+    def __init__(self, spec: IndexSpec, data: InputData) -> None:
+        self.spec = spec
+        self.data = data
+        self.units = data.units
+        self.n = len(data.units)
+        self.level = data.units["level"].to_numpy(dtype=object)
+        self.group = data.units["group"].to_numpy(dtype=object)
+        self.level_codes = pd.factorize(data.units["level"])[0]
+        self.all_codes = np.zeros(self.n, dtype=np.int64)
+        self.missing_issues: list[Issue] = []
+
+    # -- applicability -------------------------------------------------------------------
+    def applies(self, node: Node) -> np.ndarray:
+        mask = np.ones(self.n, dtype=bool)
+        rule = node.applies_to
+        if rule is None:
+            return mask
+        ids = self.units["unit_id"].to_numpy(dtype=object)
+        if rule.levels is not None:
+            mask &= np.isin(self.level, rule.levels)
+        if rule.groups is not None:
+            mask &= np.isin(self.group, rule.groups)
+        if rule.units is not None:
+            mask &= np.isin(ids, rule.units)
+        if rule.except_units is not None:
+            mask &= ~np.isin(ids, rule.except_units)
+        return mask
+
+    # -- tree ----------------------------------------------------------------------------
+    def score_node(self, node: Node, depth: int, parent: str | None, inside: np.ndarray,
+                   policy: MissingPolicy) -> NodeScores:
+        policy = node.missing or policy
+        applicable = inside & self.applies(node)
+        if node.children is None:
+            result = self._leaf(node, depth, parent, applicable)
+        else:
+            children = [self.score_node(c, depth + 1, node.id, applicable, policy)
+                        for c in node.children]
+            result = self._inner(node, depth, parent, applicable, children)
+        self._apply_missing(result, policy)
+        return result
+
+    def _leaf(self, node: Node, depth: int, parent: str | None,
+              applicable: np.ndarray) -> NodeScores:
+        assert node.measure is not None and node.max is not None
+        table = self.spec.inputs[node.measure.table]
+        weight_column = getattr(table, "weight_column", None)
+        values = measure_values(node.measure, self.data, weight_column)
+        maximum = float(node.max)
+        raw = np.where(applicable, values.raw, np.nan)
+        rule = node.effective_rule
+        if isinstance(node.measure, AppraisalMeasure):
+            check_range(raw, 0.0, maximum, node.id, "appraised points", self.data,
+                        node.measure.table, self.units)
+            if values.self_assessed is not None:
+                check_range(np.where(applicable, values.self_assessed, np.nan), 0.0, maximum,
+                            node.id, "self-assessed points", self.data, node.measure.table,
+                            self.units)
+        if isinstance(rule, IdentityRule):
+            low, high = rule.range if rule.range is not None else (0.0, maximum)
+            check_range(raw, low, high, node.id, "values scored as they are", self.data,
+                        node.measure.table, self.units)
+        groups = self.level_codes if getattr(rule, "across", "level") == "level" else self.all_codes
+        score = apply_rule(rule, raw, maximum, groups)
+        action = np.full(self.n, None, dtype=object)
+        zero = values.zero_denominator
+        if zero is not None and zero.any():
+            when = getattr(node.measure, "when_zero", "missing")
+            hit = zero & applicable
+            if when == "full":
+                score = np.where(hit, maximum, score)
+                action[hit] = "full_credit_no_cases"
+            elif when == "zero":
+                score = np.where(hit, 0.0, score)
+                action[hit] = "zero_no_cases"
+        return NodeScores(
+            node=node, depth=depth, parent=parent, applicable=applicable, score=score,
+            maximum=np.where(applicable, maximum, np.nan), status=self._status(applicable, score),
+            action=action, raw=raw,
+            self_assessed=None if values.self_assessed is None else np.where(
+                applicable, values.self_assessed, np.nan),
+            n_valid=None if values.n_valid is None else np.where(applicable, values.n_valid,
+                                                                 np.nan))
+
+    def _status(self, applicable: np.ndarray, score: np.ndarray) -> np.ndarray:
+        return np.where(~applicable, NOT_APPLICABLE, np.where(np.isnan(score), MISSING, OK)
+                        ).astype(object)
+
+    def _inner(self, node: Node, depth: int, parent: str | None, inside: np.ndarray,
+               children: list[NodeScores]) -> NodeScores:
+        applicable = inside & np.any([c.applicable for c in children], axis=0)
+        scores = np.array([c.score for c in children])
+        maxima = np.array([np.where(c.applicable, c.maximum, 0.0) for c in children])
+        included = ~np.isnan(scores)
+        filled = np.where(included, scores, 0.0)
+        aggregation = node.effective_aggregation
+        top = float(node.max) if node.max is not None else math.nan
+        terms: np.ndarray
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if aggregation in ("sum", "share_of_max"):
+                applicable_max = maxima.sum(axis=0)
+                included_max = np.where(included, maxima, 0.0).sum(axis=0)
+                total = filled.sum(axis=0)
+                if aggregation == "sum":
+                    score = total * applicable_max / included_max
+                    maximum = applicable_max
+                else:
+                    score = total / included_max * top
+                    maximum = np.full(self.n, top)
+                terms = filled
+            else:
+                weights = np.array([[c.node.weight or 1.0] for c in children])
+                shares = np.where(included, filled / np.where(maxima > 0, maxima, 1.0), 0.0)
+                used = np.where(included, weights, 0.0)
+                if aggregation == "weighted_mean":
+                    terms = used * shares
+                    score = terms.sum(axis=0) / used.sum(axis=0) * top
+                else:
+                    shares = self._geometric_floor(node, children, shares, included)
+                    logs = np.where(included, np.log(np.where(included, shares, 1.0)), 0.0)
+                    score = np.exp((used * logs).sum(axis=0) / used.sum(axis=0)) * top
+                    terms = used.astype("float64") * np.ones_like(shares)
+                maximum = np.full(self.n, top)
+            score = np.where(applicable & included.any(axis=0), score, np.nan)
+        result = NodeScores(
+            node=node, depth=depth, parent=parent, applicable=applicable, score=score,
+            maximum=np.where(applicable, maximum, np.nan), status=self._status(applicable, score),
+            action=np.full(self.n, None, dtype=object), children=children)
+        result.terms = {c.node.id: np.where(included[i], terms[i], 0.0)
+                        for i, c in enumerate(children)}
+        return result
+
+    def _geometric_floor(self, node: Node, children: list[NodeScores], shares: np.ndarray,
+                         included: np.ndarray) -> np.ndarray:
+        zero = included & (shares <= 0)
+        if not zero.any():
+            return shares
+        if node.zero_floor is not None:
+            return np.where(zero, node.zero_floor, shares)
+        cells = np.argwhere(zero)
+        shown = ", ".join(f"{self.units['unit_id'].iat[u]} in '{children[c].node.id}'"
+                          for c, u in cells[:5])
+        raise DataError(f"node '{node.id}': a geometric mean of a zero", [Issue(
+            "geometric_zero", f"node '{node.id}'",
+            f"a geometric mean needs positive child scores. Got a zero for {shown}.",
+            "Declare zero_floor on the node (e.g. 0.01) or use weighted_mean.")])
+
+    # -- missing data --------------------------------------------------------------------
+    def _apply_missing(self, result: NodeScores, policy: MissingPolicy) -> None:
+        missing = result.applicable & np.isnan(result.score)
+        if not missing.any():
+            return
+        if policy == "error":
+            for u in np.flatnonzero(missing)[:20]:
+                self.missing_issues.append(Issue(
+                    "missing_value", f"unit '{self.units['unit_id'].iat[u]}' "
+                    f"({self.units['unit_name'].iat[u]}), node '{result.node.id}'",
+                    "has no data" + self._where_from(result.node)))
+            if missing.sum() > 20:
+                self.missing_issues.append(Issue(
+                    "missing_value", f"node '{result.node.id}'",
+                    f"and {int(missing.sum()) - 20} more units have no data."))
+            result.action[missing] = "error"
+        elif policy == "zero":
+            result.score = np.where(missing, 0.0, result.score)
+            result.action[missing] = "zero"
+        elif policy == "reweight":
+            result.action[missing] = "reweight"
+        else:
+            keys = self.level if policy == "impute_level_mean" else np.array(
+                [f"{lv}\0{g}" for lv, g in zip(self.level, self.group, strict=True)], dtype=object)
+            donors = result.applicable & ~np.isnan(result.score)
+            frame = pd.DataFrame({"key": keys, "score": np.where(donors, result.score, np.nan)})
+            means = frame.groupby("key")["score"].transform("mean").to_numpy(dtype="float64")
+            fill = missing & ~np.isnan(means)
+            result.score = np.where(fill, means, result.score)
+            result.action[fill] = "imputed_" + policy.removeprefix("impute_")
+            unfilled = missing & ~fill
+            for u in np.flatnonzero(unfilled)[:20]:
+                self.missing_issues.append(Issue(
+                    "missing_value", f"unit '{self.units['unit_id'].iat[u]}', node "
+                    f"'{result.node.id}'", "has no data and no other unit to impute from."))
+        result.status = np.where(missing, MISSING, result.status).astype(object)
+
+    def _where_from(self, node: Node) -> str:
+        if node.measure is None:
+            return " in any of its children"
+        source = self.data.sources.get(node.measure.table, {})
+        path = source.get("path") or node.measure.table
+        return f" in '{path}'"
+
+
+def contributions(result: NodeScores, points: np.ndarray) -> None:
+    """Split a node's points among its children in proportion to their aggregation terms, so
+    the points of a node's children add up to its own (the basis of "explain a change")."""
+    result.points = points
+    if not result.children:
+        return
+    total = np.sum(list(result.terms.values()), axis=0)
+    for child in result.children:
+        term = result.terms[child.node.id]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(total != 0, term / np.where(total != 0, total, 1.0), 0.0)
+        child_points = np.where(np.isnan(points), np.nan, points * share)
+        child_points = np.where(child.applicable & ~np.isnan(child.score), child_points, np.nan)
+        contributions(child, child_points)
+
+
+def flatten(result: NodeScores) -> list[NodeScores]:
+    out = [result]
+    for child in result.children:
+        out += flatten(child)
+    return out
+
+
+def assign_tiers(spec: IndexSpec, scores: np.ndarray) -> np.ndarray:
+    tiers = spec.tiers or []
+    if not tiers:
+        return np.full(scores.shape, None, dtype=object)
+    edged = [t for t in tiers if t.at_least is not None or t.above is not None]
+    from ..spec.rules import Threshold
+
+    edges = [Threshold(at_least=t.at_least, above=t.above) for t in edged]
+    index = first_match(scores, edges)
+    names = [t.name for t in edged] + [tiers[-1].name if len(edged) < len(tiers) else None]
+    return np.array([None if i < 0 else names[i] for i in index], dtype=object)
+
+
+def score_tree(spec: IndexSpec, data: InputData) -> tuple[list[NodeScores], np.ndarray]:
+    """Score every node; returns the flattened results (root first) and the root's tiers."""
+    scorer = _Scorer(spec, data)
+    root = scorer.score_node(spec.as_root(), 0, None, np.ones(scorer.n, dtype=bool),
+                             spec.missing)
+    if scorer.missing_issues:
+        raise DataError(
+            "some units have no data for a node whose missing policy is 'error'",
+            [*scorer.missing_issues, Issue(
+                "missing_policy", "criteria file",
+                "declare what missing data means with missing: zero | reweight | "
+                "impute_level_mean | impute_group_mean (on the index or on the node).")])
+    contributions(root, root.score)
+    nodes = flatten(root)
+    decimals = spec.ranking.round_to
+    for result in nodes:
+        basis = result.score if decimals is None else round_half_up(result.score, decimals)
+        result.terms = {}
+        result.rank = competition_rank(basis, scorer.level)
+        result.rank_in_group = np.full(scorer.n, np.nan)
+        if spec.ranking.within_group and data.units["group"].notna().any():
+            keys = np.array([f"{lv}\0{g}" for lv, g in zip(scorer.level, scorer.group,
+                                                            strict=True)], dtype=object)
+            has_group = data.units["group"].notna().to_numpy()
+            result.rank_in_group = np.where(has_group, competition_rank(basis, keys), np.nan)
+    return nodes, assign_tiers(spec, root.score)

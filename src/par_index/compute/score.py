@@ -1,0 +1,95 @@
+"""Assemble the engine's per-node arrays into the Results tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..results import DETAIL_COLUMNS, RANKING_LEAD, Results
+from ..spec.index import IndexSpec
+from ..tables import InputData
+from .engine import NodeScores, score_tree
+
+
+def _nan(n: int) -> np.ndarray:
+    return np.full(n, np.nan)
+
+
+def detail_frame(units: pd.DataFrame, nodes: list[NodeScores]) -> pd.DataFrame:
+    n = len(units)
+    blocks = []
+    for result in nodes:
+        node = result.node
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = result.score / result.maximum
+        blocks.append(pd.DataFrame({
+            "unit_id": units["unit_id"].to_numpy(dtype=object),
+            "unit_name": units["unit_name"].to_numpy(dtype=object),
+            "level": units["level"].to_numpy(dtype=object),
+            "group": units["group"].to_numpy(dtype=object),
+            "node_id": node.id,
+            "node_name": node.name,
+            "parent_id": result.parent,
+            "depth": result.depth,
+            "is_leaf": node.children is None,
+            "raw_value": result.raw if result.raw is not None else _nan(n),
+            "self_assessed": result.self_assessed if result.self_assessed is not None
+            else _nan(n),
+            "n_valid": result.n_valid if result.n_valid is not None else _nan(n),
+            "score": result.score,
+            "points": result.points if result.points is not None else _nan(n),
+            "maximum": result.maximum,
+            "share": share,
+            "rank": result.rank,
+            "rank_in_group": result.rank_in_group,
+            "status": result.status,
+            "action": result.action,
+        }))
+    frame = pd.concat(blocks, ignore_index=True)
+    for column in ("raw_value", "self_assessed", "n_valid", "score", "points", "maximum",
+                   "share", "rank", "rank_in_group"):
+        frame[column] = frame[column].astype("float64")
+    frame["depth"] = frame["depth"].astype("int64")
+    return _int_ranks(frame[DETAIL_COLUMNS])
+
+
+def _int_ranks(frame: pd.DataFrame) -> pd.DataFrame:
+    """Ranks as whole numbers; a unit without a score has no rank (<NA>)."""
+    for column in ("rank", "rank_in_group"):
+        frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+def ranking_frame(spec: IndexSpec, units: pd.DataFrame, nodes: list[NodeScores],
+                  tiers: np.ndarray) -> pd.DataFrame:
+    root = nodes[0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = root.score / root.maximum
+    frame = pd.DataFrame({
+        "unit_id": units["unit_id"].to_numpy(dtype=object),
+        "unit_name": units["unit_name"].to_numpy(dtype=object),
+        "level": units["level"].to_numpy(dtype=object),
+        "group": units["group"].to_numpy(dtype=object),
+        "score": root.score,
+        "maximum": root.maximum,
+        "share": share,
+        "rank": root.rank,
+        "rank_in_group": root.rank_in_group,
+        "tier": tiers,
+    })
+    assert list(frame.columns) == RANKING_LEAD
+    for child in root.children:
+        frame[child.node.id] = child.score
+    level_order = {lv: i for i, lv in enumerate(dict.fromkeys(units["level"]))}
+    frame["_level"] = frame["level"].map(level_order)
+    frame = frame.sort_values(["_level", "rank", "unit_id"], na_position="last", kind="stable")
+    return _int_ranks(frame.drop(columns="_level").reset_index(drop=True))
+
+
+def score(spec: IndexSpec, data: InputData, run: dict[str, Any] | None = None) -> Results:
+    """Score every unit on every node of ``spec`` and rank them within their level."""
+    nodes, tiers = score_tree(spec, data)
+    return Results(spec=spec, ranking=ranking_frame(spec, data.units, nodes, tiers),
+                   detail=detail_frame(data.units, nodes), run=run or {})

@@ -1,0 +1,1 @@
+"""Reading inputs and writing results. Imports spec and errors only, never compute."""

@@ -1,0 +1,302 @@
+"""Read one table from a file (.csv, .xlsx, .parquet) as text-faithful raw cells.
+
+Files are untrusted: the format is checked against the content (not only the extension), an
+.xlsx is inspected before parsing (inflated size, declared sheet extent), and the header row is
+declared or found. Column names and ids are stripped and NFC-normalised so that composed and
+decomposed Vietnamese spellings match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import DataError, Issue, data_error, did_you_mean
+
+ROW = "__row__"
+"""Column holding each row's 1-based row number in its file, for error messages."""
+
+MAX_XLSX_INFLATED = 2_000_000_000
+MAX_XLSX_CELLS = 200_000_000
+HEADER_SEARCH_ROWS = 30
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a table came from: shown in errors and in the run record."""
+
+    table: str
+    path: str
+    sheet: str | None
+    sha256: str | None
+    header_row: int | None
+
+    def where(self, row: int | None = None, column: str | None = None) -> str:
+        parts = [Path(self.path).name if self.path else self.table]
+        if self.sheet:
+            parts.append(f"sheet '{self.sheet}'")
+        if row is not None:
+            parts.append(f"row {row}")
+        if column is not None:
+            parts.append(f"column '{column}'")
+        return ", ".join(parts)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def nfc(value: str) -> str:
+    return unicodedata.normalize("NFC", value).strip()
+
+
+def _sniff(path: Path) -> str:
+    head = path.open("rb").read(8)
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "ole"
+    return "text"
+
+
+def file_format(path: Path) -> str:
+    """'csv', 'xlsx' or 'parquet', checked against the file's first bytes."""
+    suffix = path.suffix.lower()
+    expected = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
+                ".parquet": "parquet", ".pq": "parquet"}.get(suffix)
+    if expected is None:
+        raise data_error("unknown_format", str(path),
+                         f"an input must be .csv, .xlsx or .parquet. Got '{suffix or path.name}'.")
+    if not path.exists():
+        raise data_error("not_found", str(path), "the file does not exist.")
+    if path.stat().st_size == 0:
+        raise data_error("empty_file", str(path), "the file is empty.")
+    actual = _sniff(path)
+    wanted = {"csv": "text", "xlsx": "zip", "parquet": "parquet"}[expected]
+    if actual != wanted:
+        shown = {"zip": "a zip/xlsx file", "parquet": "a Parquet file", "ole": "an old .xls "
+                 "workbook (save it as .xlsx)", "text": "text"}[actual]
+        raise data_error("wrong_format", str(path),
+                         f"the extension says {expected}, but the content is {shown}.")
+    return expected
+
+
+def _decode_csv(path: Path, encoding: str | None) -> str:
+    raw = path.read_bytes()
+    if encoding:
+        try:
+            return raw.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise data_error("encoding", str(path),
+                             f"cannot decode the file as the declared encoding '{encoding}': {exc}"
+                             ) from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise data_error(
+            "encoding", str(path),
+            f"the file is not UTF-8 (byte {exc.start} is not valid UTF-8).",
+            "Save it as 'CSV UTF-8', or declare its encoding in the criteria file "
+            "(inputs.<table>.encoding, e.g. cp1258 or utf-16).") from None
+
+
+def _find_header(cells: pd.DataFrame, unit_column: str, source: Source) -> int:
+    """0-based index of the first row (within the first rows) holding the unit column."""
+    wanted = nfc(unit_column)
+    for i in range(min(HEADER_SEARCH_ROWS, len(cells))):
+        row = cells.iloc[i]
+        if any(isinstance(v, str) and nfc(v) == wanted for v in row.tolist()):
+            return i
+    first = [str(v) for v in cells.iloc[0].tolist()] if len(cells) else []
+    raise DataError(f"{source.where()}: no header row found", [Issue(
+        "header_not_found", source.where(),
+        f"no row among the first {HEADER_SEARCH_ROWS} holds the unit column '{unit_column}'. "
+        f"First row: {first[:12]}",
+        "Declare header_row, or check unit_column in the criteria file.")])
+
+
+def _frame_from_cells(cells: pd.DataFrame, header_index: int, source: Source) -> pd.DataFrame:
+    header = cells.iloc[header_index].tolist()
+    names: list[str] = []
+    issues: list[Issue] = []
+    for j, value in enumerate(header):
+        name = "" if value is None or (isinstance(value, float) and pd.isna(value)) else nfc(
+            str(value))
+        if not name:
+            name = f"__blank_{j}"
+        if name in names:
+            issues.append(Issue("duplicate_column", source.where(header_index + 1, name),
+                                f"column names must be unique; '{name}' appears twice."))
+        names.append(name)
+    if issues:
+        raise DataError(f"{source.where()}: duplicate column names", issues)
+    frame = cells.iloc[header_index + 1:].copy()
+    frame.columns = pd.Index(names)
+    frame = frame[[c for c in names if not (c.startswith("__blank_") and frame[c].isna().all())]]
+    frame[ROW] = range(header_index + 2, header_index + 2 + len(frame))
+    return frame.reset_index(drop=True)
+
+
+def _check_xlsx(path: Path) -> None:
+    """Refuse zip bombs and absurd sheet extents before any parser allocates for them."""
+    import re
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            inflated = sum(i.file_size for i in infos)
+            if inflated > MAX_XLSX_INFLATED:
+                raise data_error("too_large", str(path),
+                                 f"the workbook inflates to {inflated:,} bytes, over the limit "
+                                 f"of {MAX_XLSX_INFLATED:,}.")
+            for info in infos:
+                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                    with archive.open(info) as handle:
+                        head = handle.read(4096).decode("utf-8", "replace")
+                    match = re.search(r'<dimension ref="[A-Z]+(\d+):([A-Z]+)(\d+)"', head)
+                    if match:
+                        rows = int(match.group(3))
+                        cols = _column_number(match.group(2))
+                        if rows * cols > MAX_XLSX_CELLS:
+                            raise data_error(
+                                "too_large", f"{path.name}, {info.filename}",
+                                f"the sheet declares {rows:,} rows × {cols:,} columns, over the "
+                                f"limit of {MAX_XLSX_CELLS:,} cells.")
+    except zipfile.BadZipFile:
+        raise data_error("wrong_format", str(path), "the .xlsx is not a valid zip archive."
+                         ) from None
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for ch in letters:
+        number = number * 26 + (ord(ch) - 64)
+    return number
+
+
+def xlsx_sheet_names(path: Path) -> list[str]:
+    from python_calamine import CalamineWorkbook
+
+    _check_xlsx(path)
+    try:
+        return [nfc(s) for s in CalamineWorkbook.from_path(str(path)).sheet_names]
+    except Exception as exc:  # calamine raises its own error types
+        raise data_error("unreadable", str(path), f"cannot open the workbook: {exc}") from None
+
+
+def _read_xlsx_cells(path: Path, sheet: str) -> pd.DataFrame:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        names = {nfc(s): s for s in workbook.sheet_names}
+        rows: list[list[Any]] = workbook.get_sheet_by_name(names[sheet]).to_python(
+            skip_empty_area=False)
+    except Exception as exc:
+        raise data_error("unreadable", f"{path.name}, sheet '{sheet}'",
+                         f"cannot read the sheet: {exc}") from None
+    cells = pd.DataFrame(rows, dtype=object)
+    return cells.replace({"": None})
+
+
+def choose_sheet(path: Path, table: str, declared: str | None) -> str:
+    sheets = xlsx_sheet_names(path)
+    if declared is not None:
+        if nfc(declared) in sheets:
+            return nfc(declared)
+        raise data_error("no_such_sheet", str(path),
+                         f"sheet '{declared}' is not in the workbook. Sheets present: {sheets}.",
+                         did_you_mean(declared, sheets))
+    if table in sheets:
+        return table
+    if len(sheets) == 1:
+        return sheets[0]
+    raise data_error("which_sheet", str(path),
+                     f"the workbook has several sheets {sheets} and none is named '{table}'.",
+                     f"Declare inputs.{table}.sheet in the criteria file.")
+
+
+def read_raw_table(path: str | Path, table: str, unit_column: str, *, sheet: str | None = None,
+                   header_row: int | None = None, encoding: str | None = None,
+                   text_columns: tuple[str, ...] = ()) -> tuple[pd.DataFrame, Source]:
+    """Read a table's cells. Text stays text; ``text_columns`` (ids, names) are never parsed as
+    numbers, so ``00123`` keeps its zeros. Adds the column ``__row__`` (row in the file)."""
+    file = Path(path)
+    kind = file_format(file)
+    digest = sha256_of(file)
+    if kind == "parquet":
+        try:
+            frame = pd.read_parquet(file)
+        except ImportError:
+            raise data_error("parquet_unavailable", str(file),
+                             "reading Parquet needs pyarrow: pip install 'par-index[parquet]'."
+                             ) from None
+        except Exception as exc:
+            raise data_error("unreadable", str(file), f"cannot read the Parquet file: {exc}"
+                             ) from None
+        source = Source(table, str(file), None, digest, 1)
+        frame.columns = pd.Index([nfc(str(c)) for c in frame.columns])
+        frame[ROW] = range(2, 2 + len(frame))
+        return frame, source
+    if kind == "xlsx":
+        chosen = choose_sheet(file, table, sheet)
+        source = Source(table, str(file), chosen, digest, header_row)
+        cells = _read_xlsx_cells(file, chosen)
+    else:
+        source = Source(table, str(file), None, digest, header_row)
+        cells = _read_csv_cells(file, encoding, source)
+    if cells.empty:
+        raise data_error("empty_table", source.where(), "the table has no rows.")
+    index = header_row - 1 if header_row is not None else _find_header(cells, unit_column, source)
+    if index >= len(cells):
+        raise data_error("header_row", source.where(),
+                         f"header_row {header_row} is past the end of the table ({len(cells)} rows).")
+    frame = _frame_from_cells(cells, index, source)
+    source = Source(table, str(file), source.sheet, digest, index + 1)
+    for column in text_columns:
+        if column in frame.columns:
+            frame[column] = frame[column].map(_as_id_text)
+    return frame, source
+
+
+def _read_csv_cells(file: Path, encoding: str | None, source: Source) -> pd.DataFrame:
+    import io
+    import warnings
+
+    text = _decode_csv(file, encoding)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cells = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
+                                na_values=[""], skip_blank_lines=False, sep=None
+                                if file.suffix.lower() == ".txt" else ",", engine="c"
+                                if file.suffix.lower() != ".txt" else "python")
+    except pd.errors.ParserError as exc:
+        raise data_error("csv_syntax", source.where(), f"cannot parse the CSV: {exc}") from None
+    except pd.errors.EmptyDataError:
+        raise data_error("empty_file", source.where(), "the file has no data.") from None
+    return cells.astype(object).where(cells.notna(), None)
+
+
+def _as_id_text(value: Any) -> Any:
+    """An id cell as text: 123.0 → '123', ' X01 ' → 'X01'; blanks stay None."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = nfc(str(value))
+    return text or None

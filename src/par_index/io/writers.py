@@ -1,0 +1,190 @@
+"""Write results as .xlsx, .csv, .parquet or .json — atomically, and safe for spreadsheets.
+
+A file is written to a temporary name beside the target and renamed into place, so an
+interrupted run leaves the previous file intact. Text that a spreadsheet would evaluate
+(``=``, ``+``, ``-``, ``@`` …) is written as text: in .xlsx as a string cell, in .csv with a
+leading apostrophe (OWASP's advice), so a unit named ``=HYPERLINK(...)`` stays a name.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import OutputError
+
+if TYPE_CHECKING:
+    from ..results import Results
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMATS = (".xlsx", ".csv", ".parquet", ".json")
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp)`` then rename tmp onto ``path``; on failure the old file stays."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def check_output(path: Path, inputs: Iterable[str | Path] = ()) -> None:
+    """Refuse an unknown extension or writing over one of the run's own inputs."""
+    if path.suffix.lower() not in FORMATS:
+        raise OutputError(f"{path}: the output format is chosen by its extension, one of "
+                          f"{', '.join(FORMATS)}. Got '{path.suffix or path.name}' instead.")
+    target = path.resolve()
+    for item in inputs:
+        if Path(item).resolve() == target:
+            raise OutputError(f"{path}: refusing to write the output over one of its own input "
+                              "files.")
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells a spreadsheet would evaluate with an apostrophe."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_PREFIXES) else v)
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if value is pd.NA:
+        return None
+    return value
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-ready rows: NaN → null, numpy scalars → Python."""
+    return [{k: _jsonable(v) for k, v in row.items()}
+            for row in frame.to_dict(orient="records")]
+
+
+def results_json(results: Results) -> dict[str, Any]:
+    return {"index": results.spec.id, "name": results.spec.name,
+            "ranking": records(results.ranking), "detail": records(results.detail),
+            "run": results.run}
+
+
+def run_frame(run: dict[str, Any]) -> pd.DataFrame:
+    """The run record as two columns (key, value) for a sheet or a sidecar file."""
+    rows: list[tuple[str, str]] = []
+    for key, value in run.items():
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                rows.append((f"{key}[{i}]", json.dumps(item, ensure_ascii=False)))
+        elif isinstance(value, dict):
+            rows.append((key, json.dumps(value, ensure_ascii=False)))
+        else:
+            rows.append((key, "" if value is None else str(value)))
+    return pd.DataFrame(rows, columns=["key", "value"])
+
+
+def write_results(results: Results, path: Path, inputs: Iterable[str | Path] = ()) -> Path:
+    """Write results in the format of ``path``'s extension.
+
+    .xlsx: sheets ``ranking``, ``detail``, ``run``. .json: one document with all three.
+    .csv / .parquet: the ranking at ``path``, plus ``<stem>.detail<ext>`` and
+    ``<stem>.run.json`` beside it, so nothing computed is left out.
+    """
+    check_output(path, inputs)
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        return atomic_write(path, lambda tmp: _write_xlsx(results, tmp))
+    if suffix == ".json":
+        text = json.dumps(results_json(results), ensure_ascii=False, indent=1)
+        return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    detail_path = path.with_name(f"{path.stem}.detail{path.suffix}")
+    run_path = path.with_name(f"{path.stem}.run.json")
+    check_output(detail_path, inputs)
+    if suffix == ".csv":
+        write_frame_csv(results.ranking, path)
+        write_frame_csv(results.detail, detail_path)
+    else:
+        _require_pyarrow()
+        atomic_write(path, lambda tmp: results.ranking.to_parquet(tmp, index=False))
+        atomic_write(detail_path, lambda tmp: results.detail.to_parquet(tmp, index=False))
+    text = json.dumps(results.run, ensure_ascii=False, indent=1)
+    atomic_write(run_path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return path
+
+
+def write_frame_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """UTF-8 with BOM (so Excel shows Vietnamese correctly), formula-safe."""
+    return atomic_write(path, lambda tmp: csv_safe(frame).to_csv(
+        tmp, index=False, encoding="utf-8-sig", lineterminator="\n"))
+
+
+def _require_pyarrow() -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise OutputError("writing Parquet needs pyarrow: pip install 'par-index[parquet]'."
+                          ) from None
+
+
+def _write_xlsx(results: Results, path: Path) -> None:
+    import xlsxwriter
+
+    workbook = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
+                                               "strings_to_urls": False,
+                                               "nan_inf_to_errors": False})
+    try:
+        header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
+                                      "text_wrap": True, "valign": "top"})
+        number = workbook.add_format({"num_format": "0.00"})
+        percent = workbook.add_format({"num_format": "0.0%"})
+        integer = workbook.add_format({"num_format": "0"})
+        formats = {"share": percent, "rank": integer, "rank_in_group": integer,
+                   "depth": integer, "n_valid": integer}
+        _sheet(workbook, "ranking", results.ranking, header, number, formats)
+        _sheet(workbook, "detail", results.detail, header, number, formats)
+        _sheet(workbook, "run", run_frame(results.run), header, number, {})
+    finally:
+        workbook.close()
+
+
+def _sheet(workbook: Any, name: str, frame: pd.DataFrame, header: Any, number: Any,
+           formats: dict[str, Any]) -> None:
+    sheet = workbook.add_worksheet(name)
+    for j, column in enumerate(frame.columns):
+        sheet.write_string(0, j, str(column), header)
+        values = frame[column].tolist()
+        width = max([len(str(column))] + [len(str(v)) for v in values[:500] if v is not None])
+        sheet.set_column(j, j, min(max(width + 2, 8), 60))
+        cell_format = formats.get(str(column), number)
+        for i, value in enumerate(values, start=1):
+            if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+                continue
+            if isinstance(value, bool | np.bool_):
+                sheet.write_boolean(i, j, bool(value))
+            elif isinstance(value, int | float | np.number):
+                sheet.write_number(i, j, float(value), cell_format)
+            else:
+                sheet.write_string(i, j, str(value))
+    sheet.freeze_panes(1, 0)
+    if len(frame.columns):
+        sheet.autofilter(0, 0, max(len(frame), 1), len(frame.columns) - 1)

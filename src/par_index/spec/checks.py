@@ -1,0 +1,97 @@
+"""Cross-field checks over the whole tree, on plain data so they also run on a file that
+pydantic rejected (every problem is reported at once)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import Issue, did_you_mean
+from .index import spec_dict_nodes
+
+
+def structural_issues(data: dict[str, Any]) -> list[Issue]:
+    """Unique ids, known tables and levels, survey measures on survey tables, ordered tiers."""
+    issues: list[Issue] = []
+    inputs = data.get("inputs") if isinstance(data.get("inputs"), dict) else {}
+    assert isinstance(inputs, dict)
+    levels = data.get("levels") if isinstance(data.get("levels"), list) else None
+
+    seen: dict[str, str] = {}
+    if isinstance(data.get("id"), str):
+        seen[data["id"]] = "id"
+    for node, where in spec_dict_nodes(data):
+        node_id = node.get("id")
+        if isinstance(node_id, str):
+            if node_id in seen:
+                issues.append(Issue("duplicate_id", f"{where}.id",
+                                    f"id '{node_id}' must be unique. It is already used at "
+                                    f"{seen[node_id]}."))
+            else:
+                seen[node_id] = f"{where}.id"
+        measure = node.get("measure")
+        if isinstance(measure, dict) and isinstance(measure.get("table"), str):
+            table = measure["table"]
+            if table not in inputs:
+                issues.append(Issue("unknown_table", f"{where}.measure.table",
+                                    f"table must be one of the inputs {sorted(inputs)}. "
+                                    f"Got '{table}' instead.", did_you_mean(table, inputs)))
+            elif measure.get("kind") == "survey" and _kind(inputs[table]) != "survey":
+                issues.append(Issue("not_a_survey", f"{where}.measure.table",
+                                    f"a survey measure must read an input of kind 'survey'. "
+                                    f"Input '{table}' is of kind '{_kind(inputs[table])}'."))
+        applies = node.get("applies_to")
+        if levels is not None and isinstance(applies, dict):
+            for level in applies.get("levels") or []:
+                if level not in levels:
+                    issues.append(Issue("unknown_level", f"{where}.applies_to.levels",
+                                        f"level must be one of {levels}. Got '{level}' instead.",
+                                        did_you_mean(str(level), levels)))
+
+    units = data.get("units") if isinstance(data.get("units"), dict) else {}
+    assert isinstance(units, dict)
+    table = units.get("table")
+    if isinstance(table, str) and table not in inputs:
+        issues.append(Issue("unknown_table", "units.table",
+                            f"table must be one of the inputs {sorted(inputs)}. "
+                            f"Got '{table}' instead.", did_you_mean(table, inputs)))
+    if table is None and len(inputs) > 1:
+        issues.append(Issue("units_table_required", "units.table",
+                            "units.table must name the input that lists the units when there are "
+                            f"several inputs {sorted(inputs)}."))
+    if units.get("level") is not None and units.get("level_column") is not None:
+        issues.append(Issue("conflict", "units", "give either level or level_column, not both."))
+
+    issues += _tier_issues(data.get("tiers"))
+    return issues
+
+
+def _kind(table: Any) -> str:
+    return str(table.get("kind")) if isinstance(table, dict) else "?"
+
+
+def _tier_issues(tiers: Any) -> list[Issue]:
+    if not isinstance(tiers, list):
+        return []
+    issues: list[Issue] = []
+    edges: list[tuple[int, float, str]] = []
+    for i, tier in enumerate(tiers):
+        if not isinstance(tier, dict):
+            continue
+        given = [k for k in ("at_least", "above") if tier.get(k) is not None]
+        if len(given) > 1:
+            issues.append(Issue("tier_edges", f"tiers[{i}]",
+                                "a tier takes at_least or above, not both."))
+        if not given and i != len(tiers) - 1:
+            issues.append(Issue("tier_order", f"tiers[{i}]",
+                                "only the last tier may have no at_least/above (it takes the rest)."))
+        if given and isinstance(tier[given[0]], int | float):
+            edges.append((i, float(tier[given[0]]), given[0]))
+    for (i0, v0, k0), (i1, v1, k1) in zip(edges, edges[1:], strict=False):
+        if not (v1 < v0 or (v1 == v0 and k0 == "above" and k1 == "at_least")):
+            issues.append(Issue("tier_order", f"tiers[{i1}]",
+                                f"tiers must run from the best down (decreasing thresholds). "
+                                f"Got {v0} at tiers[{i0}] then {v1} instead."))
+    names = [t.get("name") for t in tiers if isinstance(t, dict)]
+    if len(set(names)) != len(names):
+        issues.append(Issue("duplicate_tier", "tiers", f"tier names must be unique. Got {names}."))
+    return issues
