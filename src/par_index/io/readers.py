@@ -61,7 +61,8 @@ def nfc(value: str) -> str:
 
 
 def _sniff(path: Path) -> str:
-    head = path.open("rb").read(8)
+    with path.open("rb") as handle:
+        head = handle.read(8)
     if head.startswith(b"PK\x03\x04"):
         return "zip"
     if head.startswith(b"PAR1"):

@@ -30,31 +30,42 @@ def bad_cells_issue(code: str, frame: pd.DataFrame, column: str, bad: np.ndarray
 
 
 def parse_numbers(series: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndarray]:
-    """(float64 values with NaN for blanks, mask of cells that are not numbers)."""
+    """(float64 values with NaN for blanks, mask of cells that are not numbers).
+
+    Clean columns take a vectorised path; only cells that need a second look (text with a
+    comma, a dot under ``decimal: ","``, a percent sign, odd spaces) go through the text rules.
+    """
     if pd.api.types.is_bool_dtype(series):
         return np.full(len(series), np.nan), np.ones(len(series), dtype=bool)
     if pd.api.types.is_numeric_dtype(series):
         return np.array(series, dtype="float64"), np.zeros(len(series), bool)
-    values = np.full(len(series), np.nan)
-    bad = np.zeros(len(series), dtype=bool)
     obj = series.astype(object)
+    inferred = pd.api.types.infer_dtype(obj, skipna=True)
+    if inferred in ("integer", "floating", "mixed-integer-float", "decimal", "empty"):
+        return np.array(pd.to_numeric(obj, errors="coerce"), dtype="float64"), np.zeros(
+            len(obj), dtype=bool)
     present = np.array(obj.notna(), dtype=bool)
-    is_bool = np.array(obj.map(lambda v: isinstance(v, bool | np.bool_)), dtype=bool)
-    bad |= is_bool
-    is_number = np.array(obj.map(lambda v: isinstance(v, int | float | np.number)), dtype=bool)
-    is_number &= ~is_bool & present
-    if is_number.any():
-        values[is_number] = obj[is_number].astype("float64").to_numpy()
-    is_text = present & ~is_number & ~is_bool
-    if is_text.any():
-        text = obj[is_text].astype(str).str.replace("\u00a0", "", regex=False).str.strip()
+    is_bool = (np.array([v is True or v is False or isinstance(v, np.bool_)
+                         for v in obj.to_numpy()], dtype=bool)
+               if inferred not in ("string",) else np.zeros(len(obj), dtype=bool))
+    values = np.array(pd.to_numeric(obj.where(~is_bool, None), errors="coerce"),
+                      dtype="float64")
+    second_look = present & ~is_bool & np.isnan(values)
+    if decimal == ",":
+        has_dot = np.array(obj.map(lambda v: isinstance(v, str) and "." in v), dtype=bool) \
+            if inferred != "string" else np.array(obj.str.contains(".", regex=False)
+                                                  .fillna(False), dtype=bool)
+        second_look |= has_dot
+    bad = is_bool.copy()
+    values[is_bool] = np.nan
+    if second_look.any():
+        idx = np.flatnonzero(second_look)
+        text = obj.iloc[idx].astype(str).str.replace("\u00a0", "", regex=False).str.strip()
         text = text.str.replace(" ", "", regex=False)
         blank = np.array(text == "", dtype=bool)
         parsed = _parse_text_numbers(text, decimal)
-        text_bad = np.isnan(parsed) & ~blank
-        idx = np.flatnonzero(is_text)
         values[idx] = parsed
-        bad[idx[text_bad]] = True
+        bad[idx[np.isnan(parsed) & ~blank]] = True
     return values, bad
 
 
