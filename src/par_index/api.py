@@ -38,8 +38,9 @@ def _as_spec(spec: SpecLike) -> tuple[IndexSpec, Path | None]:
     return load_spec(spec), Path(spec)
 
 
-def resolve_sources(spec: IndexSpec, files: Sequence[str | Path] = (),
-                    named: Mapping[str, str | Path] | None = None) -> dict[str, TableSource]:
+def resolve_sources(
+    spec: IndexSpec, files: Sequence[str | Path] = (), named: Mapping[str, str | Path] | None = None
+) -> dict[str, TableSource]:
     """Match files to the criteria file's inputs, as on the command line.
 
     ``named`` pairs (``--input survey=path``) are taken as given. The remaining inputs come from
@@ -52,9 +53,16 @@ def resolve_sources(spec: IndexSpec, files: Sequence[str | Path] = (),
     paths = [Path(f) for f in files]
     if not wanted:
         if paths:
-            raise DataError("too many input files", [Issue(
-                "unused_input", str(paths[0]), "every input is already given by --input; this "
-                "file would not be used.")])
+            raise DataError(
+                "too many input files",
+                [
+                    Issue(
+                        "unused_input",
+                        str(paths[0]),
+                        "every input is already given by --input; this file would not be used.",
+                    )
+                ],
+            )
         return sources
     if len(paths) == 1 and len(wanted) == 1:
         sources[wanted[0]] = paths[0]
@@ -74,15 +82,25 @@ def resolve_sources(spec: IndexSpec, files: Sequence[str | Path] = (),
             sources[stem] = path
             matched = True
         if not matched:
-            issues.append(Issue("unmatched_file", str(path),
-                                f"this file matches none of the inputs {wanted} (by sheet or "
-                                "file name).", "Give it as --input NAME=PATH."))
+            issues.append(
+                Issue(
+                    "unmatched_file",
+                    str(path),
+                    f"this file matches none of the inputs {wanted} (by sheet or file name).",
+                    "Give it as --input NAME=PATH.",
+                )
+            )
     for name in wanted:
         if name not in sources:
-            issues.append(Issue("missing_input", name,
-                                f"input '{name}' was not given.",
-                                f"Give a file named {name}.csv/.xlsx, a workbook with a sheet "
-                                f"'{name}', or --input {name}=PATH."))
+            issues.append(
+                Issue(
+                    "missing_input",
+                    name,
+                    f"input '{name}' was not given.",
+                    f"Give a file named {name}.csv/.xlsx, a workbook with a sheet "
+                    f"'{name}', or --input {name}=PATH.",
+                )
+            )
     if issues:
         raise DataError("the input files do not match the criteria file", issues)
     return sources
@@ -107,7 +125,7 @@ def run_record(spec: IndexSpec, spec_path: Path | None, data: InputData) -> dict
         "criteria_digest": spec_digest(spec),
         "inputs": list(data.sources.values()),
         "rows": data.accounting,
-        "units": int(len(data.units)),
+        "units": len(data.units),
     }
 
 
@@ -122,9 +140,12 @@ def score(spec: SpecLike, data: InputData | Mapping[str, TableSource]) -> Result
     return _score(index, prepared, run_record(index, path, prepared))
 
 
-def score_files(criteria: str | Path, files: Sequence[str | Path] = (),
-                named: Mapping[str, str | Path] | None = None,
-                out: str | Path | None = None) -> Results:
+def score_files(
+    criteria: str | Path,
+    files: Sequence[str | Path] = (),
+    named: Mapping[str, str | Path] | None = None,
+    out: str | Path | None = None,
+) -> Results:
     """The whole ``par-index score`` run: load, read, score, and write ``out`` if given."""
     index = load_spec(criteria)
     sources = resolve_sources(index, files, named)
@@ -133,4 +154,3 @@ def score_files(criteria: str | Path, files: Sequence[str | Path] = (),
         used = [p for p in sources.values() if not isinstance(p, pd.DataFrame)]
         write_results(results, Path(out), inputs=[*used, criteria])
     return results
-

@@ -45,15 +45,24 @@ def _pairs(values: list[str]) -> dict[str, str]:
 
 @app.command()
 def score(
-    inputs: Annotated[list[Path] | None, typer.Argument(
-        help="Input files: one per input of the criteria file (matched by file or sheet "
-             "name), or a single file for a single-input criteria file.")] = None,
-    criteria: Annotated[Path, typer.Option("--criteria", "-c",
-                                           help="The criteria file (YAML).")] = Path(),
-    out: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Where to write results: .xlsx, .csv, .parquet or .json.")] = None,
-    input_pairs: Annotated[list[str] | None, typer.Option(
-        "--input", "-i", help="An input given by name: NAME=PATH (repeatable).")] = None,
+    inputs: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Input files: one per input of the criteria file (matched by file or sheet "
+            "name), or a single file for a single-input criteria file."
+        ),
+    ] = None,
+    criteria: Annotated[
+        Path, typer.Option("--criteria", "-c", help="The criteria file (YAML).")
+    ] = Path(),
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Where to write results: .xlsx, .csv, .parquet or .json."),
+    ] = None,
+    input_pairs: Annotated[
+        list[str] | None,
+        typer.Option("--input", "-i", help="An input given by name: NAME=PATH (repeatable)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the ranking as JSON.")] = False,
 ) -> None:
     """Score and rank every unit on every node of a criteria file."""
@@ -70,12 +79,16 @@ def score(
     for level in results.levels:
         ranking = results.level(level)
         best = ranking.iloc[0]
-        typer.echo(f"{level}: {len(ranking)} units ranked; first: {best['unit_name']} "
-                   f"({best['score']:.2f})")
+        typer.echo(
+            f"{level}: {len(ranking)} units ranked; first: {best['unit_name']} "
+            f"({best['score']:.2f})"
+        )
     missing = len(results.missing)
     if missing:
-        typer.echo(f"{missing} unit × node values were missing (see the detail's status and "
-                   "action columns).")
+        typer.echo(
+            f"{missing} unit × node values were missing (see the detail's status and "
+            "action columns)."
+        )
     if out is not None:
         typer.echo(f"wrote {out}")
 
@@ -100,8 +113,11 @@ def schema() -> None:
 
 
 @app.command()
-def demo(out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the results.")]
-         = Path("demo-results")) -> None:
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the results.")] = Path(
+        "demo-results"
+    ),
+) -> None:
     """Score the bundled sample province (2024 and 2025) with the bundled criteria."""
     from .samples import run_demo
 
@@ -124,8 +140,9 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def _main(version: Annotated[bool, typer.Option("--version", callback=_version,
-                                                is_eager=True)] = False) -> None:
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True)] = False,
+) -> None:
     """Score and rank public-administration reform indices from criteria files."""
 
 

@@ -31,8 +31,9 @@ def bundled_path(relative: str) -> Path:
         for path in candidates:
             if path.exists():
                 return path
-    raise ParIndexError(f"bundled file '{relative}' not found (is the package installed "
-                        "completely?)")
+    raise ParIndexError(
+        f"bundled file '{relative}' not found (is the package installed completely?)"
+    )
 
 
 def sample_inputs(year: int) -> dict[str, Path]:
@@ -63,7 +64,8 @@ def run_demo(out: Path) -> list[DemoOutput]:
         workbook = write_results(results, out / f"par-{year}.xlsx")
         rankings = {}
         for level in results.levels:
-            rankings[level] = write_frame_csv(results.level(level),
-                                              out / f"par-{year}-{level}-ranking.csv")
+            rankings[level] = write_frame_csv(
+                results.level(level), out / f"par-{year}-{level}-ranking.csv"
+            )
         written.append(DemoOutput(year, workbook, rankings, len(results.ranking)))
     return written

@@ -78,21 +78,24 @@ class _Scorer:
         return mask
 
     # -- tree ----------------------------------------------------------------------------
-    def score_node(self, node: Node, depth: int, parent: str | None, inside: np.ndarray,
-                   policy: MissingPolicy) -> NodeScores:
+    def score_node(
+        self, node: Node, depth: int, parent: str | None, inside: np.ndarray, policy: MissingPolicy
+    ) -> NodeScores:
         policy = node.missing or policy
         applicable = inside & self.applies(node)
         if node.children is None:
             result = self._leaf(node, depth, parent, applicable)
         else:
-            children = [self.score_node(c, depth + 1, node.id, applicable, policy)
-                        for c in node.children]
+            children = [
+                self.score_node(c, depth + 1, node.id, applicable, policy) for c in node.children
+            ]
             result = self._inner(node, depth, parent, applicable, children)
         self._apply_missing(result, policy)
         return result
 
-    def _leaf(self, node: Node, depth: int, parent: str | None,
-              applicable: np.ndarray) -> NodeScores:
+    def _leaf(
+        self, node: Node, depth: int, parent: str | None, applicable: np.ndarray
+    ) -> NodeScores:
         assert node.measure is not None and node.max is not None
         table = self.spec.inputs[node.measure.table]
         weight_column = getattr(table, "weight_column", None)
@@ -101,16 +104,39 @@ class _Scorer:
         raw = np.where(applicable, values.raw, np.nan)
         rule = node.effective_rule
         if isinstance(node.measure, AppraisalMeasure):
-            check_range(raw, 0.0, maximum, node.id, "appraised points", self.data,
-                        node.measure.table, self.units)
+            check_range(
+                raw,
+                0.0,
+                maximum,
+                node.id,
+                "appraised points",
+                self.data,
+                node.measure.table,
+                self.units,
+            )
             if values.self_assessed is not None:
-                check_range(np.where(applicable, values.self_assessed, np.nan), 0.0, maximum,
-                            node.id, "self-assessed points", self.data, node.measure.table,
-                            self.units)
+                check_range(
+                    np.where(applicable, values.self_assessed, np.nan),
+                    0.0,
+                    maximum,
+                    node.id,
+                    "self-assessed points",
+                    self.data,
+                    node.measure.table,
+                    self.units,
+                )
         if isinstance(rule, IdentityRule):
             low, high = rule.range if rule.range is not None else (0.0, maximum)
-            check_range(raw, low, high, node.id, "values scored as they are", self.data,
-                        node.measure.table, self.units)
+            check_range(
+                raw,
+                low,
+                high,
+                node.id,
+                "values scored as they are",
+                self.data,
+                node.measure.table,
+                self.units,
+            )
         groups = self.level_codes if getattr(rule, "across", "level") == "level" else self.all_codes
         score = apply_rule(rule, raw, maximum, groups)
         action = np.full(self.n, None, dtype=object)
@@ -125,20 +151,36 @@ class _Scorer:
                 score = np.where(hit, 0.0, score)
                 action[hit] = "zero_no_cases"
         return NodeScores(
-            node=node, depth=depth, parent=parent, applicable=applicable, score=score,
-            maximum=np.where(applicable, maximum, np.nan), status=self._status(applicable, score),
-            action=action, raw=raw,
-            self_assessed=None if values.self_assessed is None else np.where(
-                applicable, values.self_assessed, np.nan),
-            n_valid=None if values.n_valid is None else np.where(applicable, values.n_valid,
-                                                                 np.nan))
+            node=node,
+            depth=depth,
+            parent=parent,
+            applicable=applicable,
+            score=score,
+            maximum=np.where(applicable, maximum, np.nan),
+            status=self._status(applicable, score),
+            action=action,
+            raw=raw,
+            self_assessed=None
+            if values.self_assessed is None
+            else np.where(applicable, values.self_assessed, np.nan),
+            n_valid=None
+            if values.n_valid is None
+            else np.where(applicable, values.n_valid, np.nan),
+        )
 
     def _status(self, applicable: np.ndarray, score: np.ndarray) -> np.ndarray:
-        return np.where(~applicable, NOT_APPLICABLE, np.where(np.isnan(score), MISSING, OK)
-                        ).astype(object)
+        return np.where(~applicable, NOT_APPLICABLE, np.where(np.isnan(score), MISSING, OK)).astype(
+            object
+        )
 
-    def _inner(self, node: Node, depth: int, parent: str | None, inside: np.ndarray,
-               children: list[NodeScores]) -> NodeScores:
+    def _inner(
+        self,
+        node: Node,
+        depth: int,
+        parent: str | None,
+        inside: np.ndarray,
+        children: list[NodeScores],
+    ) -> NodeScores:
         applicable = inside & np.any([c.applicable for c in children], axis=0)
         scores = np.array([c.score for c in children])
         maxima = np.array([np.where(c.applicable, c.maximum, 0.0) for c in children])
@@ -174,27 +216,44 @@ class _Scorer:
                 maximum = np.full(self.n, top)
             score = np.where(applicable & included.any(axis=0), score, np.nan)
         result = NodeScores(
-            node=node, depth=depth, parent=parent, applicable=applicable, score=score,
-            maximum=np.where(applicable, maximum, np.nan), status=self._status(applicable, score),
-            action=np.full(self.n, None, dtype=object), children=children)
-        result.terms = {c.node.id: np.where(included[i], terms[i], 0.0)
-                        for i, c in enumerate(children)}
+            node=node,
+            depth=depth,
+            parent=parent,
+            applicable=applicable,
+            score=score,
+            maximum=np.where(applicable, maximum, np.nan),
+            status=self._status(applicable, score),
+            action=np.full(self.n, None, dtype=object),
+            children=children,
+        )
+        result.terms = {
+            c.node.id: np.where(included[i], terms[i], 0.0) for i, c in enumerate(children)
+        }
         return result
 
-    def _geometric_floor(self, node: Node, children: list[NodeScores], shares: np.ndarray,
-                         included: np.ndarray) -> np.ndarray:
+    def _geometric_floor(
+        self, node: Node, children: list[NodeScores], shares: np.ndarray, included: np.ndarray
+    ) -> np.ndarray:
         zero = included & (shares <= 0)
         if not zero.any():
             return shares
         if node.zero_floor is not None:
             return np.where(zero, node.zero_floor, shares)
         cells = np.argwhere(zero)
-        shown = ", ".join(f"{self.units['unit_id'].iat[u]} in '{children[c].node.id}'"
-                          for c, u in cells[:5])
-        raise DataError(f"node '{node.id}': a geometric mean of a zero", [Issue(
-            "geometric_zero", f"node '{node.id}'",
-            f"a geometric mean needs positive child scores. Got a zero for {shown}.",
-            "Declare zero_floor on the node (e.g. 0.01) or use weighted_mean.")])
+        shown = ", ".join(
+            f"{self.units['unit_id'].iat[u]} in '{children[c].node.id}'" for c, u in cells[:5]
+        )
+        raise DataError(
+            f"node '{node.id}': a geometric mean of a zero",
+            [
+                Issue(
+                    "geometric_zero",
+                    f"node '{node.id}'",
+                    f"a geometric mean needs positive child scores. Got a zero for {shown}.",
+                    "Declare zero_floor on the node (e.g. 0.01) or use weighted_mean.",
+                )
+            ],
+        )
 
     # -- missing data --------------------------------------------------------------------
     def _apply_missing(self, result: NodeScores, policy: MissingPolicy) -> None:
@@ -203,14 +262,22 @@ class _Scorer:
             return
         if policy == "error":
             for u in np.flatnonzero(missing)[:20]:
-                self.missing_issues.append(Issue(
-                    "missing_value", f"unit '{self.units['unit_id'].iat[u]}' "
-                    f"({self.units['unit_name'].iat[u]}), node '{result.node.id}'",
-                    "has no data" + self._where_from(result.node)))
+                self.missing_issues.append(
+                    Issue(
+                        "missing_value",
+                        f"unit '{self.units['unit_id'].iat[u]}' "
+                        f"({self.units['unit_name'].iat[u]}), node '{result.node.id}'",
+                        "has no data" + self._where_from(result.node),
+                    )
+                )
             if missing.sum() > 20:
-                self.missing_issues.append(Issue(
-                    "missing_value", f"node '{result.node.id}'",
-                    f"and {int(missing.sum()) - 20} more units have no data."))
+                self.missing_issues.append(
+                    Issue(
+                        "missing_value",
+                        f"node '{result.node.id}'",
+                        f"and {int(missing.sum()) - 20} more units have no data.",
+                    )
+                )
             result.action[missing] = "error"
         elif policy == "zero":
             result.score = np.where(missing, 0.0, result.score)
@@ -218,8 +285,14 @@ class _Scorer:
         elif policy == "reweight":
             result.action[missing] = "reweight"
         else:
-            keys = self.level if policy == "impute_level_mean" else np.array(
-                [f"{lv}\0{g}" for lv, g in zip(self.level, self.group, strict=True)], dtype=object)
+            keys = (
+                self.level
+                if policy == "impute_level_mean"
+                else np.array(
+                    [f"{lv}\0{g}" for lv, g in zip(self.level, self.group, strict=True)],
+                    dtype=object,
+                )
+            )
             donors = result.applicable & ~np.isnan(result.score)
             frame = pd.DataFrame({"key": keys, "score": np.where(donors, result.score, np.nan)})
             means = frame.groupby("key")["score"].transform("mean").to_numpy(dtype="float64")
@@ -228,9 +301,13 @@ class _Scorer:
             result.action[fill] = "imputed_" + policy.removeprefix("impute_")
             unfilled = missing & ~fill
             for u in np.flatnonzero(unfilled)[:20]:
-                self.missing_issues.append(Issue(
-                    "missing_value", f"unit '{self.units['unit_id'].iat[u]}', node "
-                    f"'{result.node.id}'", "has no data and no other unit to impute from."))
+                self.missing_issues.append(
+                    Issue(
+                        "missing_value",
+                        f"unit '{self.units['unit_id'].iat[u]}', node '{result.node.id}'",
+                        "has no data and no other unit to impute from.",
+                    )
+                )
         result.status = np.where(missing, MISSING, result.status).astype(object)
 
     def _where_from(self, node: Node) -> str:
@@ -280,15 +357,20 @@ def assign_tiers(spec: IndexSpec, scores: np.ndarray) -> np.ndarray:
 def score_tree(spec: IndexSpec, data: InputData) -> tuple[list[NodeScores], np.ndarray]:
     """Score every node; returns the flattened results (root first) and the root's tiers."""
     scorer = _Scorer(spec, data)
-    root = scorer.score_node(spec.as_root(), 0, None, np.ones(scorer.n, dtype=bool),
-                             spec.missing)
+    root = scorer.score_node(spec.as_root(), 0, None, np.ones(scorer.n, dtype=bool), spec.missing)
     if scorer.missing_issues:
         raise DataError(
             "some units have no data for a node whose missing policy is 'error'",
-            [*scorer.missing_issues, Issue(
-                "missing_policy", "criteria file",
-                "declare what missing data means with missing: zero | reweight | "
-                "impute_level_mean | impute_group_mean (on the index or on the node).")])
+            [
+                *scorer.missing_issues,
+                Issue(
+                    "missing_policy",
+                    "criteria file",
+                    "declare what missing data means with missing: zero | reweight | "
+                    "impute_level_mean | impute_group_mean (on the index or on the node).",
+                ),
+            ],
+        )
     contributions(root, root.score)
     nodes = flatten(root)
     decimals = spec.ranking.round_to
@@ -298,8 +380,10 @@ def score_tree(spec: IndexSpec, data: InputData) -> tuple[list[NodeScores], np.n
         result.rank = competition_rank(basis, scorer.level)
         result.rank_in_group = np.full(scorer.n, np.nan)
         if spec.ranking.within_group and data.units["group"].notna().any():
-            keys = np.array([f"{lv}\0{g}" for lv, g in zip(scorer.level, scorer.group,
-                                                            strict=True)], dtype=object)
+            keys = np.array(
+                [f"{lv}\0{g}" for lv, g in zip(scorer.level, scorer.group, strict=True)],
+                dtype=object,
+            )
             has_group = data.units["group"].notna().to_numpy()
             result.rank_in_group = np.where(has_group, competition_rank(basis, keys), np.nan)
     return nodes, assign_tiers(spec, root.score)

@@ -43,9 +43,11 @@ def _sum_by_unit(codes: np.ndarray, values: np.ndarray, n: int) -> tuple[np.ndar
     return sums, counts
 
 
-def measure_values(measure: ColumnMeasure | RatioMeasure | SurveyMeasure | AppraisalMeasure
-                   | YesNoMeasure, data: InputData, weight_column: str | None = None
-                   ) -> MeasureValues:
+def measure_values(
+    measure: ColumnMeasure | RatioMeasure | SurveyMeasure | AppraisalMeasure | YesNoMeasure,
+    data: InputData,
+    weight_column: str | None = None,
+) -> MeasureValues:
     """Raw values of one leaf; ``weight_column`` is the survey's respondent weight, if any."""
     frame = data.tables[measure.table]
     n = len(data.units)
@@ -56,8 +58,9 @@ def measure_values(measure: ColumnMeasure | RatioMeasure | SurveyMeasure | Appra
         raw = _column(codes, frame[column].to_numpy(dtype="float64"), n, reduce)
         self_values = None
         if isinstance(measure, AppraisalMeasure) and measure.self_assessed:
-            self_values = _column(codes, frame[measure.self_assessed].to_numpy(dtype="float64"),
-                                  n, "one")
+            self_values = _column(
+                codes, frame[measure.self_assessed].to_numpy(dtype="float64"), n, "one"
+            )
         return MeasureValues(raw, self_assessed=self_values)
     if isinstance(measure, RatioMeasure):
         return _ratio(codes, frame, measure, n)
@@ -89,11 +92,17 @@ def _ratio(codes: np.ndarray, frame: pd.DataFrame, measure: RatioMeasure, n: int
     return MeasureValues(raw, zero_denominator=zero)
 
 
-def _survey(codes: np.ndarray, frame: pd.DataFrame, measure: SurveyMeasure, n: int,
-            weight_column: str | None) -> MeasureValues:
+def _survey(
+    codes: np.ndarray,
+    frame: pd.DataFrame,
+    measure: SurveyMeasure,
+    n: int,
+    weight_column: str | None,
+) -> MeasureValues:
     answers = frame[measure.questions].to_numpy(dtype="float64")
-    weights = (frame[weight_column].to_numpy(dtype="float64") if weight_column
-               else np.ones(len(frame)))
+    weights = (
+        frame[weight_column].to_numpy(dtype="float64") if weight_column else np.ones(len(frame))
+    )
     valid = ~np.isnan(answers)
     if measure.statistic == "mean":
         hits = np.where(valid, answers, 0.0)
@@ -111,8 +120,16 @@ def _survey(codes: np.ndarray, frame: pd.DataFrame, measure: SurveyMeasure, n: i
     return MeasureValues(raw, n_valid=respondents)
 
 
-def check_range(values: np.ndarray, low: float, high: float, node_id: str, what: str,
-                data: InputData, measure_table: str, units: pd.DataFrame) -> None:
+def check_range(
+    values: np.ndarray,
+    low: float,
+    high: float,
+    node_id: str,
+    what: str,
+    data: InputData,
+    measure_table: str,
+    units: pd.DataFrame,
+) -> None:
     """Refuse values outside [low, high] (appraisal points, scores taken as they are)."""
     bad = ~np.isnan(values) & ((values < low - 1e-9) | (values > high + 1e-9))
     if not bad.any():
@@ -121,7 +138,13 @@ def check_range(values: np.ndarray, low: float, high: float, node_id: str, what:
     shown = ", ".join(f"{u}: {v:g}" for u, v in zip(ids[:5], values[bad][:5], strict=False))
     more = f" (and {int(bad.sum()) - 5} more)" if bad.sum() > 5 else ""
     path = data.sources.get(measure_table, {}).get("path", measure_table)
-    raise DataError(f"{path}: values out of range", [Issue(
-        "out_of_range", f"{path}, node '{node_id}'",
-        f"{what} must lie within [{low:g}, {high:g}]. Got {shown}{more} instead.")])
-
+    raise DataError(
+        f"{path}: values out of range",
+        [
+            Issue(
+                "out_of_range",
+                f"{path}, node '{node_id}'",
+                f"{what} must lie within [{low:g}, {high:g}]. Got {shown}{more} instead.",
+            )
+        ],
+    )

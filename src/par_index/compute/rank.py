@@ -28,5 +28,6 @@ def competition_rank(scores: np.ndarray, groups: np.ndarray | None = None) -> np
     else:
         keys = pd.Series(groups).astype(object).where(pd.Series(groups).notna(), "\0none")
         ranks = series.groupby(keys.to_numpy(), sort=False).rank(
-            method="min", ascending=False, na_option="keep")
+            method="min", ascending=False, na_option="keep"
+        )
     return np.array(ranks, dtype="float64")

@@ -50,8 +50,9 @@ def first_match(values: np.ndarray, edges: Sequence[Threshold]) -> np.ndarray:
     return out
 
 
-def _group_reduce(values: np.ndarray, groups: np.ndarray,
-                  reduce: Callable[[np.ndarray], float]) -> np.ndarray:
+def _group_reduce(
+    values: np.ndarray, groups: np.ndarray, reduce: Callable[[np.ndarray], float]
+) -> np.ndarray:
     """Per-unit value of ``reduce`` over the non-NaN values of the unit's group."""
     out = np.full(values.shape, np.nan)
     for g in np.unique(groups):
@@ -96,7 +97,7 @@ def apply_rule(rule: Rule, raw: np.ndarray, maximum: float, groups: np.ndarray) 
             return np.clip(x * rule.per_item, 0.0, cap)
         if isinstance(rule, DeductionRule):
             start = maximum if rule.start is None else rule.start
-            return np.maximum(rule.floor, start - rule.per_item * np.clip(x, 0.0, None))
+            return np.asarray(np.maximum(rule.floor, start - rule.per_item * np.clip(x, 0.0, None)))
         if isinstance(rule, YesNoRule):
             yes = maximum if rule.yes is None else rule.yes
             return np.where(np.isnan(x), np.nan, np.where(x >= 0.5, yes, rule.no))
@@ -115,13 +116,15 @@ def _minmax(rule: MinMaxRule, x: np.ndarray, maximum: float, groups: np.ndarray)
     # All units equal: nobody is worse than anybody, so every unit gets the top of the range.
     fraction = np.where(span > 0, np.clip((x - low) / np.where(span > 0, span, 1.0), 0, 1), 1.0)
     if rule.direction == "lower_is_better":
-        fraction = 1.0 - fraction if rule.bounds is not None else np.where(span > 0,
-                                                                           1.0 - fraction, 1.0)
+        fraction = (
+            1.0 - fraction if rule.bounds is not None else np.where(span > 0, 1.0 - fraction, 1.0)
+        )
     return np.where(np.isnan(x), np.nan, low_score + fraction * (high_score - low_score))
 
 
-def _relative_to_best(rule: RelativeToBestRule, x: np.ndarray, maximum: float,
-                      groups: np.ndarray) -> np.ndarray:
+def _relative_to_best(
+    rule: RelativeToBestRule, x: np.ndarray, maximum: float, groups: np.ndarray
+) -> np.ndarray:
     if rule.direction == "higher_is_better":
         best = _group_reduce(x, groups, np.max)
         score = np.where(best > 0, x / np.where(best > 0, best, 1.0), 1.0)
@@ -138,8 +141,10 @@ def _target(rule: TargetRule, x: np.ndarray, maximum: float) -> np.ndarray:
         if higher:
             partial = np.clip(x / rule.target, 0.0, 1.0) * maximum if rule.target > 0 else 0.0 * x
         else:
-            partial = np.clip(np.where(x > 0, rule.target / np.where(x > 0, x, 1.0), 1.0),
-                              0.0, 1.0) * maximum
+            partial = (
+                np.clip(np.where(x > 0, rule.target / np.where(x > 0, x, 1.0), 1.0), 0.0, 1.0)
+                * maximum
+            )
     else:
         partial = np.full(x.shape, float(rule.otherwise))
     return np.where(np.isnan(x), np.nan, np.where(met, maximum, partial))

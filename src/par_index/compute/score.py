@@ -24,32 +24,46 @@ def detail_frame(units: pd.DataFrame, nodes: list[NodeScores]) -> pd.DataFrame:
         node = result.node
         with np.errstate(invalid="ignore", divide="ignore"):
             share = result.score / result.maximum
-        blocks.append(pd.DataFrame({
-            "unit_id": units["unit_id"].to_numpy(dtype=object),
-            "unit_name": units["unit_name"].to_numpy(dtype=object),
-            "level": units["level"].to_numpy(dtype=object),
-            "group": units["group"].to_numpy(dtype=object),
-            "node_id": node.id,
-            "node_name": node.name,
-            "parent_id": result.parent,
-            "depth": result.depth,
-            "is_leaf": node.children is None,
-            "raw_value": result.raw if result.raw is not None else _nan(n),
-            "self_assessed": result.self_assessed if result.self_assessed is not None
-            else _nan(n),
-            "n_valid": result.n_valid if result.n_valid is not None else _nan(n),
-            "score": result.score,
-            "points": result.points if result.points is not None else _nan(n),
-            "maximum": result.maximum,
-            "share": share,
-            "rank": result.rank,
-            "rank_in_group": result.rank_in_group,
-            "status": result.status,
-            "action": result.action,
-        }))
+        blocks.append(
+            pd.DataFrame(
+                {
+                    "unit_id": units["unit_id"].to_numpy(dtype=object),
+                    "unit_name": units["unit_name"].to_numpy(dtype=object),
+                    "level": units["level"].to_numpy(dtype=object),
+                    "group": units["group"].to_numpy(dtype=object),
+                    "node_id": node.id,
+                    "node_name": node.name,
+                    "parent_id": result.parent,
+                    "depth": result.depth,
+                    "is_leaf": node.children is None,
+                    "raw_value": result.raw if result.raw is not None else _nan(n),
+                    "self_assessed": result.self_assessed
+                    if result.self_assessed is not None
+                    else _nan(n),
+                    "n_valid": result.n_valid if result.n_valid is not None else _nan(n),
+                    "score": result.score,
+                    "points": result.points if result.points is not None else _nan(n),
+                    "maximum": result.maximum,
+                    "share": share,
+                    "rank": result.rank,
+                    "rank_in_group": result.rank_in_group,
+                    "status": result.status,
+                    "action": result.action,
+                }
+            )
+        )
     frame = pd.concat(blocks, ignore_index=True)
-    for column in ("raw_value", "self_assessed", "n_valid", "score", "points", "maximum",
-                   "share", "rank", "rank_in_group"):
+    for column in (
+        "raw_value",
+        "self_assessed",
+        "n_valid",
+        "score",
+        "points",
+        "maximum",
+        "share",
+        "rank",
+        "rank_in_group",
+    ):
         frame[column] = frame[column].astype("float64")
     frame["depth"] = frame["depth"].astype("int64")
     return _int_ranks(frame[DETAIL_COLUMNS])
@@ -62,23 +76,26 @@ def _int_ranks(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def ranking_frame(spec: IndexSpec, units: pd.DataFrame, nodes: list[NodeScores],
-                  tiers: np.ndarray) -> pd.DataFrame:
+def ranking_frame(
+    spec: IndexSpec, units: pd.DataFrame, nodes: list[NodeScores], tiers: np.ndarray
+) -> pd.DataFrame:
     root = nodes[0]
     with np.errstate(invalid="ignore", divide="ignore"):
         share = root.score / root.maximum
-    frame = pd.DataFrame({
-        "unit_id": units["unit_id"].to_numpy(dtype=object),
-        "unit_name": units["unit_name"].to_numpy(dtype=object),
-        "level": units["level"].to_numpy(dtype=object),
-        "group": units["group"].to_numpy(dtype=object),
-        "score": root.score,
-        "maximum": root.maximum,
-        "share": share,
-        "rank": root.rank,
-        "rank_in_group": root.rank_in_group,
-        "tier": tiers,
-    })
+    frame = pd.DataFrame(
+        {
+            "unit_id": units["unit_id"].to_numpy(dtype=object),
+            "unit_name": units["unit_name"].to_numpy(dtype=object),
+            "level": units["level"].to_numpy(dtype=object),
+            "group": units["group"].to_numpy(dtype=object),
+            "score": root.score,
+            "maximum": root.maximum,
+            "share": share,
+            "rank": root.rank,
+            "rank_in_group": root.rank_in_group,
+            "tier": tiers,
+        }
+    )
     assert list(frame.columns) == RANKING_LEAD
     for child in root.children:
         frame[child.node.id] = child.score
@@ -91,5 +108,9 @@ def ranking_frame(spec: IndexSpec, units: pd.DataFrame, nodes: list[NodeScores],
 def score(spec: IndexSpec, data: InputData, run: dict[str, Any] | None = None) -> Results:
     """Score every unit on every node of ``spec`` and rank them within their level."""
     nodes, tiers = score_tree(spec, data)
-    return Results(spec=spec, ranking=ranking_frame(spec, data.units, nodes, tiers),
-                   detail=detail_frame(data.units, nodes), run=run or {})
+    return Results(
+        spec=spec,
+        ranking=ranking_frame(spec, data.units, nodes, tiers),
+        detail=detail_frame(data.units, nodes),
+        run=run or {},
+    )

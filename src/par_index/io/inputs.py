@@ -66,7 +66,8 @@ def _needs(spec: IndexSpec) -> dict[str, _Needs]:
     units_table = units_table_name(spec)
     u = spec.units
     needs[units_table].text.update(
-        c for c in (u.name_column, u.level_column, u.group_column) if c is not None)
+        c for c in (u.name_column, u.level_column, u.group_column) if c is not None
+    )
     for name, table in spec.inputs.items():
         if isinstance(table, SurveyInput):
             if table.weight_column:
@@ -89,15 +90,27 @@ def read_inputs(spec: IndexSpec, sources: Mapping[str, TableSource]) -> InputDat
     missing = [name for name in spec.inputs if name not in sources]
     unknown = [name for name in sources if name not in spec.inputs]
     if missing or unknown:
-        issues = [Issue("missing_input", name, f"input '{name}' is required by the criteria file "
-                        "and was not given.") for name in missing]
-        issues += [Issue("unknown_input", name, f"'{name}' is not an input of the criteria file "
-                         f"(inputs: {sorted(spec.inputs)}).", did_you_mean(name, spec.inputs))
-                   for name in unknown]
+        issues = [
+            Issue(
+                "missing_input",
+                name,
+                f"input '{name}' is required by the criteria file and was not given.",
+            )
+            for name in missing
+        ]
+        issues += [
+            Issue(
+                "unknown_input",
+                name,
+                f"'{name}' is not an input of the criteria file (inputs: {sorted(spec.inputs)}).",
+                did_you_mean(name, spec.inputs),
+            )
+            for name in unknown
+        ]
         raise DataError("the inputs do not match the criteria file", issues)
 
     needs = _needs(spec)
-    issues: list[Issue] = []
+    issues = []
     frames: dict[str, pd.DataFrame] = {}
     infos: dict[str, Source] = {}
     for name, table in spec.inputs.items():
@@ -130,24 +143,34 @@ def read_inputs(spec: IndexSpec, sources: Mapping[str, TableSource]) -> InputDat
     if issues:
         raise DataError("the input data cannot be scored", issues)
     for name, frame in typed.items():
-        accounting.insert(0, {"table": name, "what": "rows used", "count": int(len(frame))})
+        accounting.insert(0, {"table": name, "what": "rows used", "count": len(frame)})
     return InputData(
         units=units,
         tables=typed,
-        sources={name: {"table": name, "path": s.path, "sheet": s.sheet, "sha256": s.sha256,
-                        "header_row": s.header_row, "rows_read": int(len(frames[name]))}
-                 for name, s in infos.items()},
+        sources={
+            name: {
+                "table": name,
+                "path": s.path,
+                "sheet": s.sheet,
+                "sha256": s.sha256,
+                "header_row": s.header_row,
+                "rows_read": len(frames[name]),
+            }
+            for name, s in infos.items()
+        },
         accounting=accounting,
     )
 
 
-def _read_one(name: str, table: TableInput | SurveyInput, source: TableSource,
-              spec: IndexSpec) -> tuple[pd.DataFrame, Source]:
+def _read_one(
+    name: str, table: TableInput | SurveyInput, source: TableSource, spec: IndexSpec
+) -> tuple[pd.DataFrame, Source]:
     text_columns = [table.unit_column]
     if name == units_table_name(spec):
         u = spec.units
-        text_columns += [c for c in (u.id_column, u.name_column, u.level_column, u.group_column)
-                         if c is not None]
+        text_columns += [
+            c for c in (u.id_column, u.name_column, u.level_column, u.group_column) if c is not None
+        ]
     if isinstance(source, pd.DataFrame):
         frame = source.copy()
         frame.columns = pd.Index([nfc(str(c)) for c in frame.columns])
@@ -159,65 +182,122 @@ def _read_one(name: str, table: TableInput | SurveyInput, source: TableSource,
 
                 frame[column] = frame[column].astype(object).map(_as_id_text)
         return frame.reset_index(drop=True), info
-    return read_raw_table(source, name, table.unit_column, sheet=table.sheet,
-                          header_row=table.header_row, encoding=table.encoding,
-                          text_columns=tuple(text_columns))
+    return read_raw_table(
+        source,
+        name,
+        table.unit_column,
+        sheet=table.sheet,
+        header_row=table.header_row,
+        encoding=table.encoding,
+        text_columns=tuple(text_columns),
+    )
 
 
-def _check_columns(frame: pd.DataFrame, source: Source, table: TableInput | SurveyInput,
-                   needs: _Needs, spec: IndexSpec, name: str) -> list[Issue]:
-    wanted = {table.unit_column, *needs.numbers, *needs.counts, *needs.yes_no, *needs.answers,
-              *needs.text}
+def _check_columns(
+    frame: pd.DataFrame,
+    source: Source,
+    table: TableInput | SurveyInput,
+    needs: _Needs,
+    spec: IndexSpec,
+    name: str,
+) -> list[Issue]:
+    wanted = {
+        table.unit_column,
+        *needs.numbers,
+        *needs.counts,
+        *needs.yes_no,
+        *needs.answers,
+        *needs.text,
+    }
     present = [c for c in frame.columns if c != ROW and not c.startswith("__blank_")]
     issues = []
     for column in sorted(wanted):
         if column not in frame.columns:
-            issues.append(Issue(
-                "missing_column", source.where(column=column),
-                f"the criteria file needs column '{column}' in input '{name}', which is not "
-                f"there. Columns present: {present}.", did_you_mean(column, present)))
+            issues.append(
+                Issue(
+                    "missing_column",
+                    source.where(column=column),
+                    f"the criteria file needs column '{column}' in input '{name}', which is not "
+                    f"there. Columns present: {present}.",
+                    did_you_mean(column, present),
+                )
+            )
     return issues
 
 
-def _prepare(frame: pd.DataFrame, source: Source, table: TableInput | SurveyInput,
-             needs: _Needs) -> tuple[pd.DataFrame, list[Issue], list[dict[str, object]]]:
+def _prepare(
+    frame: pd.DataFrame, source: Source, table: TableInput | SurveyInput, needs: _Needs
+) -> tuple[pd.DataFrame, list[Issue], list[dict[str, object]]]:
     """Type the needed columns; drop entirely blank rows (counted)."""
     issues: list[Issue] = []
     counts: list[dict[str, object]] = []
     content = [c for c in frame.columns if c != ROW]
     blank_rows = frame[content].isna().all(axis=1).to_numpy()
     if blank_rows.any():
-        counts.append({"table": source.table, "what": "blank rows skipped",
-                       "count": int(blank_rows.sum())})
+        counts.append(
+            {"table": source.table, "what": "blank rows skipped", "count": int(blank_rows.sum())}
+        )
         frame = frame.loc[~blank_rows].reset_index(drop=True)
     out = pd.DataFrame({UNIT: frame[table.unit_column].astype(object), ROW: frame[ROW]})
     no_id = out[UNIT].isna().to_numpy()
     if no_id.any():
-        issues.append(bad_cells_issue("missing_unit_id", frame, table.unit_column, no_id, source,
-                                      "every row with data must name its unit"))
+        issues.append(
+            bad_cells_issue(
+                "missing_unit_id",
+                frame,
+                table.unit_column,
+                no_id,
+                source,
+                "every row with data must name its unit",
+            )
+        )
     for column in sorted(needs.text):
         out[column] = frame[column]
     decimal = table.decimal
     for column in sorted(needs.numbers | needs.counts):
         values, bad = parse_numbers(frame[column], decimal)
         if bad.any():
-            issues.append(bad_cells_issue(
-                "not_a_number", frame, column, bad, source, "values must be numbers",
-                hint="Numbers with a decimal comma need decimal: ',' in the criteria file."
-                if decimal == "." else None))
+            issues.append(
+                bad_cells_issue(
+                    "not_a_number",
+                    frame,
+                    column,
+                    bad,
+                    source,
+                    "values must be numbers",
+                    hint="Numbers with a decimal comma need decimal: ',' in the criteria file."
+                    if decimal == "."
+                    else None,
+                )
+            )
         if column in needs.counts:
             negative = values < 0
             if negative.any():
-                issues.append(bad_cells_issue("negative_count", frame, column, negative, source,
-                                              "counts must be zero or more"))
+                issues.append(
+                    bad_cells_issue(
+                        "negative_count",
+                        frame,
+                        column,
+                        negative,
+                        source,
+                        "counts must be zero or more",
+                    )
+                )
         out[column] = values
     for column, measure in sorted(needs.yes_no.items()):
         values, bad = parse_yes_no(frame[column], measure.yes, measure.no)
         if bad.any():
-            issues.append(bad_cells_issue(
-                "not_yes_no", frame, column, bad, source,
-                f"values must be yes or no ({', '.join(measure.yes[:3])} / "
-                f"{', '.join(measure.no[:3])})"))
+            issues.append(
+                bad_cells_issue(
+                    "not_yes_no",
+                    frame,
+                    column,
+                    bad,
+                    source,
+                    f"values must be yes or no ({', '.join(measure.yes[:3])} / "
+                    f"{', '.join(measure.no[:3])})",
+                )
+            )
         out[column] = values
     if isinstance(table, SurveyInput):
         issues += _prepare_survey(frame, source, table, needs, out, counts)
@@ -226,14 +306,27 @@ def _prepare(frame: pd.DataFrame, source: Source, table: TableInput | SurveyInpu
     if needs.one_row_per_unit and not no_id.any():
         dup = out[UNIT].duplicated(keep=False).to_numpy()
         if dup.any():
-            issues.append(bad_cells_issue(
-                "duplicate_unit", frame, table.unit_column, dup, source,
-                "each unit must have one row in this table (its values are read one per unit)"))
+            issues.append(
+                bad_cells_issue(
+                    "duplicate_unit",
+                    frame,
+                    table.unit_column,
+                    dup,
+                    source,
+                    "each unit must have one row in this table (its values are read one per unit)",
+                )
+            )
     return out, issues, counts
 
 
-def _prepare_survey(frame: pd.DataFrame, source: Source, table: SurveyInput, needs: _Needs,
-                    out: pd.DataFrame, counts: list[dict[str, object]]) -> list[Issue]:
+def _prepare_survey(
+    frame: pd.DataFrame,
+    source: Source,
+    table: SurveyInput,
+    needs: _Needs,
+    out: pd.DataFrame,
+    counts: list[dict[str, object]],
+) -> list[Issue]:
     issues: list[Issue] = []
     low, high = table.scale.min, table.scale.max
     dont_know = np.array(table.dont_know, dtype="float64")
@@ -245,28 +338,55 @@ def _prepare_survey(frame: pd.DataFrame, source: Source, table: SurveyInput, nee
         outside = ~(valid | unknown | blank)
         if outside.any():
             codes = f"; don't-know codes {table.dont_know}" if table.dont_know else ""
-            issues.append(bad_cells_issue(
-                "answer_out_of_scale", frame, column, outside, source,
-                f"answers must be whole numbers {low}–{high}{codes} or blank"))
+            issues.append(
+                bad_cells_issue(
+                    "answer_out_of_scale",
+                    frame,
+                    column,
+                    outside,
+                    source,
+                    f"answers must be whole numbers {low}–{high}{codes} or blank",
+                )
+            )
         values = np.where(valid, values, np.nan)
         out[column] = values
-        counts.append({"table": source.table, "what": f"answers {column}: valid",
-                       "count": int(valid.sum())})
-        counts.append({"table": source.table, "what": f"answers {column}: don't know (excluded)",
-                       "count": int(unknown.sum())})
-        counts.append({"table": source.table, "what": f"answers {column}: blank (excluded)",
-                       "count": int(blank.sum())})
+        counts.append(
+            {"table": source.table, "what": f"answers {column}: valid", "count": int(valid.sum())}
+        )
+        counts.append(
+            {
+                "table": source.table,
+                "what": f"answers {column}: don't know (excluded)",
+                "count": int(unknown.sum()),
+            }
+        )
+        counts.append(
+            {
+                "table": source.table,
+                "what": f"answers {column}: blank (excluded)",
+                "count": int(blank.sum()),
+            }
+        )
     if table.weight_column:
         weights = out[table.weight_column].to_numpy()
         bad = ~(weights > 0)
         if bad.any():
-            issues.append(bad_cells_issue("bad_weight", frame, table.weight_column, bad, source,
-                                          "respondent weights must be positive numbers"))
+            issues.append(
+                bad_cells_issue(
+                    "bad_weight",
+                    frame,
+                    table.weight_column,
+                    bad,
+                    source,
+                    "respondent weights must be positive numbers",
+                )
+            )
     return issues
 
 
-def _ratio_rows(out: pd.DataFrame, frame: pd.DataFrame, source: Source,
-                ratio: RatioMeasure) -> list[Issue]:
+def _ratio_rows(
+    out: pd.DataFrame, frame: pd.DataFrame, source: Source, ratio: RatioMeasure
+) -> list[Issue]:
     if not ratio.bounded:
         return []
     numerator = out[ratio.numerator].sum(axis=1, min_count=1).to_numpy()
@@ -276,24 +396,37 @@ def _ratio_rows(out: pd.DataFrame, frame: pd.DataFrame, source: Source,
         return []
     first = ratio.numerator[0]
     shown = pd.Series([f"{n:g} > {d:g}" for n, d in zip(numerator, denominator, strict=True)])
-    return [bad_cells_issue(
-        "numerator_exceeds_denominator", frame, first, over, source,
-        f"{' + '.join(ratio.numerator)} must not exceed {' + '.join(ratio.denominator)}",
-        values=shown, hint="If this ratio may exceed 1, declare bounded: false on the measure.")]
+    return [
+        bad_cells_issue(
+            "numerator_exceeds_denominator",
+            frame,
+            first,
+            over,
+            source,
+            f"{' + '.join(ratio.numerator)} must not exceed {' + '.join(ratio.denominator)}",
+            values=shown,
+            hint="If this ratio may exceed 1, declare bounded: false on the measure.",
+        )
+    ]
 
 
-def _units(spec: IndexSpec, frame: pd.DataFrame, source: Source) -> tuple[pd.DataFrame,
-                                                                           list[Issue]]:
+def _units(
+    spec: IndexSpec, frame: pd.DataFrame, source: Source
+) -> tuple[pd.DataFrame, list[Issue]]:
     u = spec.units
     table = spec.inputs[units_table_name(spec)]
     id_column = u.id_column or table.unit_column
     issues: list[Issue] = []
     missing = [c for c in (id_column,) if c not in frame.columns]
     if missing:
-        return pd.DataFrame(columns=["unit_id", "unit_name", "level", "group"]), [Issue(
-            "missing_column", source.where(column=id_column),
-            f"units.id_column '{id_column}' is not in the units table.",
-            did_you_mean(id_column, list(frame.columns)))]
+        return pd.DataFrame(columns=["unit_id", "unit_name", "level", "group"]), [
+            Issue(
+                "missing_column",
+                source.where(column=id_column),
+                f"units.id_column '{id_column}' is not in the units table.",
+                did_you_mean(id_column, list(frame.columns)),
+            )
+        ]
     content = [c for c in frame.columns if c != ROW]
     rows = frame.loc[~frame[content].isna().all(axis=1)]
     ids = rows[id_column]
@@ -302,39 +435,70 @@ def _units(spec: IndexSpec, frame: pd.DataFrame, source: Source) -> tuple[pd.Dat
         levels = rows[u.level_column]
     else:
         levels = pd.Series([u.level or "all"] * len(rows), index=rows.index, dtype=object)
-    groups = rows[u.group_column] if u.group_column else pd.Series(
-        [None] * len(rows), index=rows.index, dtype=object)
-    units = pd.DataFrame({
-        "unit_id": ids.to_numpy(dtype=object),
-        "unit_name": names.where(names.notna(), ids).map(lambda v: nfc(str(v))).to_numpy(
-            dtype=object),
-        "level": levels.map(lambda v: None if v is None else nfc(str(v))).to_numpy(dtype=object),
-        "group": groups.map(lambda v: None if v is None or v != v else nfc(str(v))).to_numpy(
-            dtype=object),
-    })
+    groups = (
+        rows[u.group_column]
+        if u.group_column
+        else pd.Series([None] * len(rows), index=rows.index, dtype=object)
+    )
+    units = pd.DataFrame(
+        {
+            "unit_id": ids.to_numpy(dtype=object),
+            "unit_name": names.where(names.notna(), ids)
+            .map(lambda v: nfc(str(v)))
+            .to_numpy(dtype=object),
+            "level": levels.map(lambda v: None if v is None else nfc(str(v))).to_numpy(
+                dtype=object
+            ),
+            "group": groups.map(lambda v: None if v is None or v != v else nfc(str(v))).to_numpy(
+                dtype=object
+            ),
+        }
+    )
     if units["level"].isna().any():
         bad = units["level"].isna().to_numpy()
-        issues.append(bad_cells_issue("missing_level", rows.reset_index(drop=True),
-                                      u.level_column or "level", bad, source,
-                                      "every unit needs a level"))
+        issues.append(
+            bad_cells_issue(
+                "missing_level",
+                rows.reset_index(drop=True),
+                u.level_column or "level",
+                bad,
+                source,
+                "every unit needs a level",
+            )
+        )
     if spec.levels is not None:
         bad = ~units["level"].isin(spec.levels).to_numpy() & units["level"].notna().to_numpy()
         if bad.any():
-            issues.append(bad_cells_issue("unknown_level", rows.reset_index(drop=True),
-                                          u.level_column or "level", bad, source,
-                                          f"levels must be one of {spec.levels}"))
+            issues.append(
+                bad_cells_issue(
+                    "unknown_level",
+                    rows.reset_index(drop=True),
+                    u.level_column or "level",
+                    bad,
+                    source,
+                    f"levels must be one of {spec.levels}",
+                )
+            )
     if units["unit_id"].isna().any():
         pass  # already reported as missing_unit_id by _prepare
     dup = units["unit_id"].duplicated(keep=False).to_numpy() & units["unit_id"].notna().to_numpy()
     if dup.any():
-        issues.append(bad_cells_issue("duplicate_unit", rows.reset_index(drop=True), id_column,
-                                      dup, source, "unit ids must be unique in the units table"))
+        issues.append(
+            bad_cells_issue(
+                "duplicate_unit",
+                rows.reset_index(drop=True),
+                id_column,
+                dup,
+                source,
+                "unit ids must be unique in the units table",
+            )
+        )
     return units.reset_index(drop=True), issues
 
 
-def _match_units(spec: IndexSpec, typed: dict[str, pd.DataFrame], infos: dict[str, Source],
-                 units: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], list[dict[str, object]],
-                                               list[Issue]]:
+def _match_units(
+    spec: IndexSpec, typed: dict[str, pd.DataFrame], infos: dict[str, Source], units: pd.DataFrame
+) -> tuple[dict[str, pd.DataFrame], list[dict[str, object]], list[Issue]]:
     known = pd.Index(units["unit_id"])
     issues: list[Issue] = []
     excluded: list[dict[str, object]] = []
@@ -343,18 +507,27 @@ def _match_units(spec: IndexSpec, typed: dict[str, pd.DataFrame], infos: dict[st
         unknown = ~frame[UNIT].isin(known).to_numpy()
         if unknown.any():
             if spec.units.unknown_units == "exclude":
-                excluded.append({"table": name, "what": "rows excluded: unit not registered",
-                                 "count": int(unknown.sum())})
+                excluded.append(
+                    {
+                        "table": name,
+                        "what": "rows excluded: unit not registered",
+                        "count": int(unknown.sum()),
+                    }
+                )
                 frame = frame.loc[~unknown].reset_index(drop=True)
             else:
                 ids = frame.loc[unknown, UNIT].unique().tolist()
                 rows = frame.loc[unknown, ROW].tolist()
-                shown = ", ".join(f"'{i}'" for i in ids[:MAX_EXAMPLES * 2])
+                shown = ", ".join(f"'{i}'" for i in ids[: MAX_EXAMPLES * 2])
                 more = f" (and {len(ids) - 2 * MAX_EXAMPLES} more)" if len(ids) > 10 else ""
-                issues.append(Issue(
-                    "unknown_unit", infos[name].where(rows[0], spec.inputs[name].unit_column),
-                    f"{int(unknown.sum())} row(s) name units that are not in the units table "
-                    f"'{units_table_name(spec)}': {shown}{more}.",
-                    "Fix the ids, add the units, or declare units.unknown_units: exclude."))
+                issues.append(
+                    Issue(
+                        "unknown_unit",
+                        infos[name].where(rows[0], spec.inputs[name].unit_column),
+                        f"{int(unknown.sum())} row(s) name units that are not in the units table "
+                        f"'{units_table_name(spec)}': {shown}{more}.",
+                        "Fix the ids, add the units, or declare units.unknown_units: exclude.",
+                    )
+                )
         out[name] = frame
     return out, excluded, issues

@@ -75,11 +75,21 @@ def _sniff(path: Path) -> str:
 def file_format(path: Path) -> str:
     """'csv', 'xlsx' or 'parquet', checked against the file's first bytes."""
     suffix = path.suffix.lower()
-    expected = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
-                ".parquet": "parquet", ".pq": "parquet"}.get(suffix)
+    expected = {
+        ".csv": "csv",
+        ".txt": "csv",
+        ".tsv": "csv",
+        ".xlsx": "xlsx",
+        ".xlsm": "xlsx",
+        ".parquet": "parquet",
+        ".pq": "parquet",
+    }.get(suffix)
     if expected is None:
-        raise data_error("unknown_format", str(path),
-                         f"an input must be .csv, .xlsx or .parquet. Got '{suffix or path.name}'.")
+        raise data_error(
+            "unknown_format",
+            str(path),
+            f"an input must be .csv, .xlsx or .parquet. Got '{suffix or path.name}'.",
+        )
     if not path.exists():
         raise data_error("not_found", str(path), "the file does not exist.")
     if path.stat().st_size == 0:
@@ -87,10 +97,15 @@ def file_format(path: Path) -> str:
     actual = _sniff(path)
     wanted = {"csv": "text", "xlsx": "zip", "parquet": "parquet"}[expected]
     if actual != wanted:
-        shown = {"zip": "a zip/xlsx file", "parquet": "a Parquet file", "ole": "an old .xls "
-                 "workbook (save it as .xlsx)", "text": "text"}[actual]
-        raise data_error("wrong_format", str(path),
-                         f"the extension says {expected}, but the content is {shown}.")
+        shown = {
+            "zip": "a zip/xlsx file",
+            "parquet": "a Parquet file",
+            "ole": "an old .xls workbook (save it as .xlsx)",
+            "text": "text",
+        }[actual]
+        raise data_error(
+            "wrong_format", str(path), f"the extension says {expected}, but the content is {shown}."
+        )
     return expected
 
 
@@ -100,19 +115,23 @@ def _decode_csv(path: Path, encoding: str | None) -> str:
         try:
             return raw.decode(encoding)
         except (UnicodeDecodeError, LookupError) as exc:
-            raise data_error("encoding", str(path),
-                             f"cannot decode the file as the declared encoding '{encoding}': {exc}"
-                             ) from None
+            raise data_error(
+                "encoding",
+                str(path),
+                f"cannot decode the file as the declared encoding '{encoding}': {exc}",
+            ) from None
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise data_error(
-            "encoding", str(path),
+            "encoding",
+            str(path),
             f"the file is not UTF-8 (byte {exc.start} is not valid UTF-8).",
             "Save it as 'CSV UTF-8', or declare its encoding in the criteria file "
-            "(inputs.<table>.encoding, e.g. cp1258 or utf-16).") from None
+            "(inputs.<table>.encoding, e.g. cp1258 or utf-16).",
+        ) from None
 
 
 def _find_header(cells: pd.DataFrame, unit_column: str, source: Source) -> int:
@@ -123,11 +142,19 @@ def _find_header(cells: pd.DataFrame, unit_column: str, source: Source) -> int:
         if any(isinstance(v, str) and nfc(v) == wanted for v in row.tolist()):
             return i
     first = [str(v) for v in cells.iloc[0].tolist()] if len(cells) else []
-    raise DataError(f"{source.where()}: no header row found", [Issue(
-        "header_not_found", source.where(),
-        f"no row among the first {HEADER_SEARCH_ROWS} holds the unit column '{unit_column}'. "
-        f"First row: {first[:12]}",
-        "Declare header_row, or check unit_column in the criteria file.")])
+    raise DataError(
+        f"{source.where()}: no header row found",
+        [
+            Issue(
+                "header_not_found",
+                source.where(),
+                f"no row among the first {HEADER_SEARCH_ROWS} holds the unit column "
+                f"'{unit_column}'. "
+                f"First row: {first[:12]}",
+                "Declare header_row, or check unit_column in the criteria file.",
+            )
+        ],
+    )
 
 
 def _frame_from_cells(cells: pd.DataFrame, header_index: int, source: Source) -> pd.DataFrame:
@@ -135,17 +162,25 @@ def _frame_from_cells(cells: pd.DataFrame, header_index: int, source: Source) ->
     names: list[str] = []
     issues: list[Issue] = []
     for j, value in enumerate(header):
-        name = "" if value is None or (isinstance(value, float) and pd.isna(value)) else nfc(
-            str(value))
+        name = (
+            ""
+            if value is None or (isinstance(value, float) and pd.isna(value))
+            else nfc(str(value))
+        )
         if not name:
             name = f"__blank_{j}"
         if name in names:
-            issues.append(Issue("duplicate_column", source.where(header_index + 1, name),
-                                f"column names must be unique; '{name}' appears twice."))
+            issues.append(
+                Issue(
+                    "duplicate_column",
+                    source.where(header_index + 1, name),
+                    f"column names must be unique; '{name}' appears twice.",
+                )
+            )
         names.append(name)
     if issues:
         raise DataError(f"{source.where()}: duplicate column names", issues)
-    frame = cells.iloc[header_index + 1:].copy()
+    frame = cells.iloc[header_index + 1 :].copy()
     frame.columns = pd.Index(names)
     frame = frame[[c for c in names if not (c.startswith("__blank_") and frame[c].isna().all())]]
     frame[ROW] = range(header_index + 2, header_index + 2 + len(frame))
@@ -161,9 +196,12 @@ def _check_xlsx(path: Path) -> None:
             infos = archive.infolist()
             inflated = sum(i.file_size for i in infos)
             if inflated > MAX_XLSX_INFLATED:
-                raise data_error("too_large", str(path),
-                                 f"the workbook inflates to {inflated:,} bytes, over the limit "
-                                 f"of {MAX_XLSX_INFLATED:,}.")
+                raise data_error(
+                    "too_large",
+                    str(path),
+                    f"the workbook inflates to {inflated:,} bytes, over the limit "
+                    f"of {MAX_XLSX_INFLATED:,}.",
+                )
             for info in infos:
                 if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
                     with archive.open(info) as handle:
@@ -174,12 +212,15 @@ def _check_xlsx(path: Path) -> None:
                         cols = _column_number(match.group(2))
                         if rows * cols > MAX_XLSX_CELLS:
                             raise data_error(
-                                "too_large", f"{path.name}, {info.filename}",
+                                "too_large",
+                                f"{path.name}, {info.filename}",
                                 f"the sheet declares {rows:,} rows × {cols:,} columns, over the "
-                                f"limit of {MAX_XLSX_CELLS:,} cells.")
+                                f"limit of {MAX_XLSX_CELLS:,} cells.",
+                            )
     except zipfile.BadZipFile:
-        raise data_error("wrong_format", str(path), "the .xlsx is not a valid zip archive."
-                         ) from None
+        raise data_error(
+            "wrong_format", str(path), "the .xlsx is not a valid zip archive."
+        ) from None
 
 
 def _column_number(letters: str) -> int:
@@ -206,10 +247,12 @@ def _read_xlsx_cells(path: Path, sheet: str) -> pd.DataFrame:
         workbook = CalamineWorkbook.from_path(str(path))
         names = {nfc(s): s for s in workbook.sheet_names}
         rows: list[list[Any]] = workbook.get_sheet_by_name(names[sheet]).to_python(
-            skip_empty_area=False)
+            skip_empty_area=False
+        )
     except Exception as exc:
-        raise data_error("unreadable", f"{path.name}, sheet '{sheet}'",
-                         f"cannot read the sheet: {exc}") from None
+        raise data_error(
+            "unreadable", f"{path.name}, sheet '{sheet}'", f"cannot read the sheet: {exc}"
+        ) from None
     cells = pd.DataFrame(rows, dtype=object)
     return cells.replace({"": None})
 
@@ -219,21 +262,34 @@ def choose_sheet(path: Path, table: str, declared: str | None) -> str:
     if declared is not None:
         if nfc(declared) in sheets:
             return nfc(declared)
-        raise data_error("no_such_sheet", str(path),
-                         f"sheet '{declared}' is not in the workbook. Sheets present: {sheets}.",
-                         did_you_mean(declared, sheets))
+        raise data_error(
+            "no_such_sheet",
+            str(path),
+            f"sheet '{declared}' is not in the workbook. Sheets present: {sheets}.",
+            did_you_mean(declared, sheets),
+        )
     if table in sheets:
         return table
     if len(sheets) == 1:
         return sheets[0]
-    raise data_error("which_sheet", str(path),
-                     f"the workbook has several sheets {sheets} and none is named '{table}'.",
-                     f"Declare inputs.{table}.sheet in the criteria file.")
+    raise data_error(
+        "which_sheet",
+        str(path),
+        f"the workbook has several sheets {sheets} and none is named '{table}'.",
+        f"Declare inputs.{table}.sheet in the criteria file.",
+    )
 
 
-def read_raw_table(path: str | Path, table: str, unit_column: str, *, sheet: str | None = None,
-                   header_row: int | None = None, encoding: str | None = None,
-                   text_columns: tuple[str, ...] = ()) -> tuple[pd.DataFrame, Source]:
+def read_raw_table(
+    path: str | Path,
+    table: str,
+    unit_column: str,
+    *,
+    sheet: str | None = None,
+    header_row: int | None = None,
+    encoding: str | None = None,
+    text_columns: tuple[str, ...] = (),
+) -> tuple[pd.DataFrame, Source]:
     """Read a table's cells. Text stays text; ``text_columns`` (ids, names) are never parsed as
     numbers, so ``00123`` keeps its zeros. Adds the column ``__row__`` (row in the file)."""
     file = Path(path)
@@ -243,12 +299,15 @@ def read_raw_table(path: str | Path, table: str, unit_column: str, *, sheet: str
         try:
             frame = pd.read_parquet(file)
         except ImportError:
-            raise data_error("parquet_unavailable", str(file),
-                             "reading Parquet needs pyarrow: pip install 'par-index[parquet]'."
-                             ) from None
+            raise data_error(
+                "parquet_unavailable",
+                str(file),
+                "reading Parquet needs pyarrow: pip install 'par-index[parquet]'.",
+            ) from None
         except Exception as exc:
-            raise data_error("unreadable", str(file), f"cannot read the Parquet file: {exc}"
-                             ) from None
+            raise data_error(
+                "unreadable", str(file), f"cannot read the Parquet file: {exc}"
+            ) from None
         source = Source(table, str(file), None, digest, 1)
         frame.columns = pd.Index([nfc(str(c)) for c in frame.columns])
         frame[ROW] = range(2, 2 + len(frame))
@@ -264,8 +323,11 @@ def read_raw_table(path: str | Path, table: str, unit_column: str, *, sheet: str
         raise data_error("empty_table", source.where(), "the table has no rows.")
     index = header_row - 1 if header_row is not None else _find_header(cells, unit_column, source)
     if index >= len(cells):
-        raise data_error("header_row", source.where(),
-                         f"header_row {header_row} is past the end of the table ({len(cells)} rows).")
+        raise data_error(
+            "header_row",
+            source.where(),
+            f"header_row {header_row} is past the end of the table ({len(cells)} rows).",
+        )
     frame = _frame_from_cells(cells, index, source)
     source = Source(table, str(file), source.sheet, digest, index + 1)
     for column in text_columns:
@@ -282,10 +344,16 @@ def _read_csv_cells(file: Path, encoding: str | None, source: Source) -> pd.Data
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            cells = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
-                                na_values=[""], skip_blank_lines=False, sep=None
-                                if file.suffix.lower() == ".txt" else ",", engine="c"
-                                if file.suffix.lower() != ".txt" else "python")
+            cells = pd.read_csv(
+                io.StringIO(text),
+                header=None,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                skip_blank_lines=False,
+                sep=None if file.suffix.lower() == ".txt" else ",",
+                engine="c" if file.suffix.lower() != ".txt" else "python",
+            )
     except pd.errors.ParserError as exc:
         raise data_error("csv_syntax", source.where(), f"cannot parse the CSV: {exc}") from None
     except pd.errors.EmptyDataError:

@@ -17,9 +17,16 @@ from .readers import ROW, Source, nfc
 MAX_EXAMPLES = 5
 
 
-def bad_cells_issue(code: str, frame: pd.DataFrame, column: str, bad: np.ndarray,
-                    source: Source, expected: str, values: pd.Series | None = None,
-                    hint: str | None = None) -> Issue:
+def bad_cells_issue(
+    code: str,
+    frame: pd.DataFrame,
+    column: str,
+    bad: np.ndarray,
+    source: Source,
+    expected: str,
+    values: pd.Series | None = None,
+    hint: str | None = None,
+) -> Issue:
     """One issue naming the first offending rows of a column, with the count."""
     rows = frame.loc[bad, ROW].tolist()
     shown = (values if values is not None else frame[column])[bad].tolist()[:MAX_EXAMPLES]
@@ -43,18 +50,24 @@ def parse_numbers(series: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndarr
     inferred = pd.api.types.infer_dtype(obj, skipna=True)
     if inferred in ("integer", "floating", "mixed-integer-float", "decimal", "empty"):
         return np.array(pd.to_numeric(obj, errors="coerce"), dtype="float64"), np.zeros(
-            len(obj), dtype=bool)
+            len(obj), dtype=bool
+        )
     present = np.array(obj.notna(), dtype=bool)
-    is_bool = (np.array([v is True or v is False or isinstance(v, np.bool_)
-                         for v in obj.to_numpy()], dtype=bool)
-               if inferred not in ("string",) else np.zeros(len(obj), dtype=bool))
-    values = np.array(pd.to_numeric(obj.where(~is_bool, None), errors="coerce"),
-                      dtype="float64")
+    is_bool = (
+        np.array(
+            [v is True or v is False or isinstance(v, np.bool_) for v in obj.to_numpy()], dtype=bool
+        )
+        if inferred not in ("string",)
+        else np.zeros(len(obj), dtype=bool)
+    )
+    values = np.array(pd.to_numeric(obj.where(~is_bool, None), errors="coerce"), dtype="float64")
     second_look = present & ~is_bool & np.isnan(values)
     if decimal == ",":
-        has_dot = np.array(obj.map(lambda v: isinstance(v, str) and "." in v), dtype=bool) \
-            if inferred != "string" else np.array(obj.str.contains(".", regex=False)
-                                                  .fillna(False), dtype=bool)
+        has_dot = (
+            np.array(obj.map(lambda v: isinstance(v, str) and "." in v), dtype=bool)
+            if inferred != "string"
+            else np.array(obj.str.contains(".", regex=False).fillna(False), dtype=bool)
+        )
         second_look |= has_dot
     bad = is_bool.copy()
     values[is_bool] = np.nan
@@ -86,8 +99,9 @@ def _parse_text_numbers(text: pd.Series, decimal: str) -> np.ndarray:
     return parsed
 
 
-def parse_yes_no(series: pd.Series, yes: Sequence[str], no: Sequence[str]
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def parse_yes_no(
+    series: pd.Series, yes: Sequence[str], no: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
     """(1.0 / 0.0 / NaN for blank, mask of cells that are neither yes nor no)."""
     yes_set = {nfc(w).lower() for w in yes}
     no_set = {nfc(w).lower() for w in no}

@@ -28,7 +28,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = (".xlsx", ".csv", ".parquet", ".json")
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
+def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
     """Call ``write(tmp)`` then rename tmp onto ``path``; on failure the old file stays."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -46,13 +46,16 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
 def check_output(path: Path, inputs: Iterable[str | Path] = ()) -> None:
     """Refuse an unknown extension or writing over one of the run's own inputs."""
     if path.suffix.lower() not in FORMATS:
-        raise OutputError(f"{path}: the output format is chosen by its extension, one of "
-                          f"{', '.join(FORMATS)}. Got '{path.suffix or path.name}' instead.")
+        raise OutputError(
+            f"{path}: the output format is chosen by its extension, one of "
+            f"{', '.join(FORMATS)}. Got '{path.suffix or path.name}' instead."
+        )
     target = path.resolve()
     for item in inputs:
         if Path(item).resolve() == target:
-            raise OutputError(f"{path}: refusing to write the output over one of its own input "
-                              "files.")
+            raise OutputError(
+                f"{path}: refusing to write the output over one of its own input files."
+            )
 
 
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -61,7 +64,8 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             out[column] = out[column].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_PREFIXES) else v)
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_PREFIXES) else v
+            )
     return out
 
 
@@ -79,14 +83,19 @@ def _jsonable(value: Any) -> Any:
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """JSON-ready rows: NaN → null, numpy scalars → Python."""
-    return [{k: _jsonable(v) for k, v in row.items()}
-            for row in frame.to_dict(orient="records")]
+    return [
+        {str(k): _jsonable(v) for k, v in row.items()} for row in frame.to_dict(orient="records")
+    ]
 
 
 def results_json(results: Results) -> dict[str, Any]:
-    return {"index": results.spec.id, "name": results.spec.name,
-            "ranking": records(results.ranking), "detail": records(results.detail),
-            "run": results.run}
+    return {
+        "index": results.spec.id,
+        "name": results.spec.name,
+        "ranking": records(results.ranking),
+        "detail": records(results.detail),
+        "run": results.run,
+    }
 
 
 def run_frame(run: dict[str, Any]) -> pd.DataFrame:
@@ -134,32 +143,44 @@ def write_results(results: Results, path: Path, inputs: Iterable[str | Path] = (
 
 def write_frame_csv(frame: pd.DataFrame, path: Path) -> Path:
     """UTF-8 with BOM (so Excel shows Vietnamese correctly), formula-safe."""
-    return atomic_write(path, lambda tmp: csv_safe(frame).to_csv(
-        tmp, index=False, encoding="utf-8-sig", lineterminator="\n"))
+    return atomic_write(
+        path,
+        lambda tmp: csv_safe(frame).to_csv(
+            tmp, index=False, encoding="utf-8-sig", lineterminator="\n"
+        ),
+    )
 
 
 def _require_pyarrow() -> None:
     try:
         import pyarrow  # noqa: F401
     except ImportError:
-        raise OutputError("writing Parquet needs pyarrow: pip install 'par-index[parquet]'."
-                          ) from None
+        raise OutputError(
+            "writing Parquet needs pyarrow: pip install 'par-index[parquet]'."
+        ) from None
 
 
 def _write_xlsx(results: Results, path: Path) -> None:
     import xlsxwriter
 
-    workbook = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
-                                               "strings_to_urls": False,
-                                               "nan_inf_to_errors": False})
+    workbook = xlsxwriter.Workbook(
+        str(path),
+        {"strings_to_formulas": False, "strings_to_urls": False, "nan_inf_to_errors": False},
+    )
     try:
-        header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
-                                      "text_wrap": True, "valign": "top"})
+        header = workbook.add_format(
+            {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"}
+        )
         number = workbook.add_format({"num_format": "0.00"})
         percent = workbook.add_format({"num_format": "0.0%"})
         integer = workbook.add_format({"num_format": "0"})
-        formats = {"share": percent, "rank": integer, "rank_in_group": integer,
-                   "depth": integer, "n_valid": integer}
+        formats = {
+            "share": percent,
+            "rank": integer,
+            "rank_in_group": integer,
+            "depth": integer,
+            "n_valid": integer,
+        }
         _sheet(workbook, "ranking", results.ranking, header, number, formats)
         _sheet(workbook, "detail", results.detail, header, number, formats)
         _sheet(workbook, "run", run_frame(results.run), header, number, {})
@@ -167,8 +188,9 @@ def _write_xlsx(results: Results, path: Path) -> None:
         workbook.close()
 
 
-def _sheet(workbook: Any, name: str, frame: pd.DataFrame, header: Any, number: Any,
-           formats: dict[str, Any]) -> None:
+def _sheet(
+    workbook: Any, name: str, frame: pd.DataFrame, header: Any, number: Any, formats: dict[str, Any]
+) -> None:
     sheet = workbook.add_worksheet(name)
     for j, column in enumerate(frame.columns):
         sheet.write_string(0, j, str(column), header)

@@ -5,5 +5,17 @@ from .index import IndexSpec, SurveyInput, TableInput, Units
 from .loader import dump_spec, json_schema, load_spec, spec_from_data, validate_spec
 from .nodes import AppliesTo, Node, Tier
 
-__all__ = ["AppliesTo", "IndexSpec", "Node", "SurveyInput", "TableInput", "Tier", "Units",
-           "dump_spec", "json_schema", "load_spec", "spec_from_data", "validate_spec"]
+__all__ = [
+    "AppliesTo",
+    "IndexSpec",
+    "Node",
+    "SurveyInput",
+    "TableInput",
+    "Tier",
+    "Units",
+    "dump_spec",
+    "json_schema",
+    "load_spec",
+    "spec_from_data",
+    "validate_spec",
+]

@@ -3,6 +3,7 @@ pydantic rejected (every problem is reported at once)."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from ..errors import Issue, did_you_mean
@@ -23,41 +24,70 @@ def structural_issues(data: dict[str, Any]) -> list[Issue]:
         node_id = node.get("id")
         if isinstance(node_id, str):
             if node_id in seen:
-                issues.append(Issue("duplicate_id", f"{where}.id",
-                                    f"id '{node_id}' must be unique. It is already used at "
-                                    f"{seen[node_id]}."))
+                issues.append(
+                    Issue(
+                        "duplicate_id",
+                        f"{where}.id",
+                        f"id '{node_id}' must be unique. It is already used at {seen[node_id]}.",
+                    )
+                )
             else:
                 seen[node_id] = f"{where}.id"
         measure = node.get("measure")
         if isinstance(measure, dict) and isinstance(measure.get("table"), str):
             table = measure["table"]
             if table not in inputs:
-                issues.append(Issue("unknown_table", f"{where}.measure.table",
-                                    f"table must be one of the inputs {sorted(inputs)}. "
-                                    f"Got '{table}' instead.", did_you_mean(table, inputs)))
+                issues.append(
+                    Issue(
+                        "unknown_table",
+                        f"{where}.measure.table",
+                        f"table must be one of the inputs {sorted(inputs)}. Got '{table}' instead.",
+                        did_you_mean(table, inputs),
+                    )
+                )
             elif measure.get("kind") == "survey" and _kind(inputs[table]) != "survey":
-                issues.append(Issue("not_a_survey", f"{where}.measure.table",
-                                    f"a survey measure must read an input of kind 'survey'. "
-                                    f"Input '{table}' is of kind '{_kind(inputs[table])}'."))
+                issues.append(
+                    Issue(
+                        "not_a_survey",
+                        f"{where}.measure.table",
+                        f"a survey measure must read an input of kind 'survey'. "
+                        f"Input '{table}' is of kind '{_kind(inputs[table])}'.",
+                    )
+                )
         applies = node.get("applies_to")
         if levels is not None and isinstance(applies, dict):
             for level in applies.get("levels") or []:
                 if level not in levels:
-                    issues.append(Issue("unknown_level", f"{where}.applies_to.levels",
-                                        f"level must be one of {levels}. Got '{level}' instead.",
-                                        did_you_mean(str(level), levels)))
+                    issues.append(
+                        Issue(
+                            "unknown_level",
+                            f"{where}.applies_to.levels",
+                            f"level must be one of {levels}. Got '{level}' instead.",
+                            did_you_mean(str(level), levels),
+                        )
+                    )
 
     units = data.get("units") if isinstance(data.get("units"), dict) else {}
     assert isinstance(units, dict)
     table = units.get("table")
     if isinstance(table, str) and table not in inputs:
-        issues.append(Issue("unknown_table", "units.table",
-                            f"table must be one of the inputs {sorted(inputs)}. "
-                            f"Got '{table}' instead.", did_you_mean(table, inputs)))
+        issues.append(
+            Issue(
+                "unknown_table",
+                "units.table",
+                f"table must be one of the inputs {sorted(inputs)}. Got '{table}' instead.",
+                did_you_mean(table, inputs),
+            )
+        )
     if table is None and len(inputs) > 1:
-        issues.append(Issue("units_table_required", "units.table",
-                            "units.table must name the input that lists the units when there are "
-                            f"several inputs {sorted(inputs)}."))
+        issues.append(
+            Issue(
+                "units_table_required",
+                "units.table",
+                "units.table must name the input that lists the units when there are "
+                f"several inputs {sorted(inputs)}.",
+            )
+        )
     if units.get("level") is not None and units.get("level_column") is not None:
         issues.append(Issue("conflict", "units", "give either level or level_column, not both."))
 
@@ -79,18 +109,29 @@ def _tier_issues(tiers: Any) -> list[Issue]:
             continue
         given = [k for k in ("at_least", "above") if tier.get(k) is not None]
         if len(given) > 1:
-            issues.append(Issue("tier_edges", f"tiers[{i}]",
-                                "a tier takes at_least or above, not both."))
+            issues.append(
+                Issue("tier_edges", f"tiers[{i}]", "a tier takes at_least or above, not both.")
+            )
         if not given and i != len(tiers) - 1:
-            issues.append(Issue("tier_order", f"tiers[{i}]",
-                                "only the last tier may have no at_least/above (it takes the rest)."))
+            issues.append(
+                Issue(
+                    "tier_order",
+                    f"tiers[{i}]",
+                    "only the last tier may have no at_least/above (it takes the rest).",
+                )
+            )
         if given and isinstance(tier[given[0]], int | float):
             edges.append((i, float(tier[given[0]]), given[0]))
-    for (i0, v0, k0), (i1, v1, k1) in zip(edges, edges[1:], strict=False):
+    for (i0, v0, k0), (i1, v1, k1) in pairwise(edges):
         if not (v1 < v0 or (v1 == v0 and k0 == "above" and k1 == "at_least")):
-            issues.append(Issue("tier_order", f"tiers[{i1}]",
-                                f"tiers must run from the best down (decreasing thresholds). "
-                                f"Got {v0} at tiers[{i0}] then {v1} instead."))
+            issues.append(
+                Issue(
+                    "tier_order",
+                    f"tiers[{i1}]",
+                    f"tiers must run from the best down (decreasing thresholds). "
+                    f"Got {v0} at tiers[{i0}] then {v1} instead.",
+                )
+            )
     names = [t.get("name") for t in tiers if isinstance(t, dict)]
     if len(set(names)) != len(names):
         issues.append(Issue("duplicate_tier", "tiers", f"tier names must be unique. Got {names}."))

@@ -26,13 +26,21 @@ MAX_DEPTH = 64
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _walk_yaml(node: yaml.Node, path: str, lines: dict[str, int], issues: list[Issue],
-               budget: list[int], depth: int) -> None:
+def _walk_yaml(
+    node: yaml.Node,
+    path: str,
+    lines: dict[str, int],
+    issues: list[Issue],
+    budget: list[int],
+    depth: int,
+) -> None:
     """Check size/depth/duplicate keys and record each path's line number."""
     budget[0] -= 1
     if budget[0] < 0:
-        raise _TooLarge(f"the document expands to more than {MAX_EXPANDED_NODES} nodes "
-                        "(YAML aliases that multiply?)")
+        raise _TooLarge(
+            f"the document expands to more than {MAX_EXPANDED_NODES} nodes "
+            "(YAML aliases that multiply?)"
+        )
     if depth > MAX_DEPTH:
         raise _TooLarge(f"the document is nested more than {MAX_DEPTH} levels deep")
     lines.setdefault(path, node.start_mark.line + 1)
@@ -41,10 +49,15 @@ def _walk_yaml(node: yaml.Node, path: str, lines: dict[str, int], issues: list[I
         for key_node, value_node in node.value:
             key = str(key_node.value)
             if key in keys:
-                issues.append(Issue("duplicate_key", _join(path, key),
-                                    f"key '{key}' appears twice in one mapping (line "
-                                    f"{key_node.start_mark.line + 1}); the second would silently "
-                                    "replace the first."))
+                issues.append(
+                    Issue(
+                        "duplicate_key",
+                        _join(path, key),
+                        f"key '{key}' appears twice in one mapping (line "
+                        f"{key_node.start_mark.line + 1}); the second would silently "
+                        "replace the first.",
+                    )
+                )
             keys.add(key)
             _walk_yaml(value_node, _join(path, key), lines, issues, budget, depth + 1)
     elif isinstance(node, yaml.SequenceNode):
@@ -68,10 +81,14 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[str, int], list[Issue]
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise SpecError(f"{source}: not valid YAML", [Issue("yaml_syntax", where, str(problem))])
+        raise SpecError(
+            f"{source}: not valid YAML", [Issue("yaml_syntax", where, str(problem))]
+        ) from None
     except RecursionError:
-        raise SpecError(f"{source}: refused",
-                        [Issue("too_deep", "", "the document is nested too deeply to read")])
+        raise SpecError(
+            f"{source}: refused",
+            [Issue("too_deep", "", "the document is nested too deeply to read")],
+        ) from None
     lines: dict[str, int] = {}
     issues: list[Issue] = []
     if root is not None:
@@ -80,10 +97,11 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[str, int], list[Issue]
         except _TooLarge as exc:
             raise SpecError(f"{source}: refused", [Issue("too_large", "", str(exc))]) from None
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader, checked above
+        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:  # e.g. a python/object tag: the safe loader refuses it
-        raise SpecError(f"{source}: not valid YAML",
-                        [Issue("yaml_tag", "", str(exc).splitlines()[0])]) from None
+        raise SpecError(
+            f"{source}: not valid YAML", [Issue("yaml_tag", "", str(exc).splitlines()[0])]
+        ) from None
     return data, lines, issues
 
 
@@ -98,17 +116,35 @@ def _location(loc: tuple[int | str, ...], data: Any) -> str:
         elif isinstance(item, str) and isinstance(current, dict) and item in current:
             parts.append(f".{item}" if parts else item)
             current = current[item]
-        elif isinstance(item, str) and isinstance(current, dict) and not item.startswith(
-            ("function-", "tagged-union[")
-        ) and item not in _TAGS:
+        elif (
+            isinstance(item, str)
+            and isinstance(current, dict)
+            and not item.startswith(("function-", "tagged-union["))
+            and item not in _TAGS
+        ):
             parts.append(f".{item}" if parts else item)  # a missing key: name it
             current = None
     return "".join(parts)
 
 
-_TAGS = {"column", "ratio", "survey", "appraisal", "yes_no", "identity", "linear", "bands",
-         "minmax", "relative_to_best", "target", "count", "deduction", "table",
-         "lax-or-strict", "json-or-python"}
+_TAGS = {
+    "column",
+    "ratio",
+    "survey",
+    "appraisal",
+    "yes_no",
+    "identity",
+    "linear",
+    "bands",
+    "minmax",
+    "relative_to_best",
+    "target",
+    "count",
+    "deduction",
+    "table",
+    "lax-or-strict",
+    "json-or-python",
+}
 
 
 def _message(error: Any) -> str:
@@ -146,15 +182,23 @@ def _with_lines(issues: list[Issue], lines: dict[str, int]) -> list[Issue]:
     return out
 
 
-def spec_from_data(data: Any, source: str = "<criteria>",
-                   lines: dict[str, int] | None = None) -> IndexSpec:
+def spec_from_data(
+    data: Any, source: str = "<criteria>", lines: dict[str, int] | None = None
+) -> IndexSpec:
     """Validate plain data (as loaded from YAML) into an IndexSpec, or raise SpecError."""
     lines = lines or {}
     if not isinstance(data, dict):
-        raise SpecError(f"{source}: invalid criteria file", [
-            Issue("not_a_mapping", "(top level)",
-                  f"the file must be a mapping of keys (id, name, inputs, criteria, …). "
-                  f"Got {type(data).__name__} instead.")])
+        raise SpecError(
+            f"{source}: invalid criteria file",
+            [
+                Issue(
+                    "not_a_mapping",
+                    "(top level)",
+                    f"the file must be a mapping of keys (id, name, inputs, criteria, …). "
+                    f"Got {type(data).__name__} instead.",
+                )
+            ],
+        )
     issues = _with_lines(structural_issues(data), lines)
     try:
         spec = IndexSpec.model_validate(data, context={"structure_checked": True})
@@ -173,14 +217,17 @@ def read_spec_text(path: str | Path) -> str:
     except OSError as exc:
         raise SpecError(f"{file}: cannot read the criteria file ({exc.strerror})") from None
     if size > MAX_FILE_BYTES:
-        raise SpecError(f"{file}: refused: {size} bytes is larger than a criteria file may be "
-                        f"({MAX_FILE_BYTES} bytes)")
+        raise SpecError(
+            f"{file}: refused: {size} bytes is larger than a criteria file may be "
+            f"({MAX_FILE_BYTES} bytes)"
+        )
     raw = file.read_bytes()
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SpecError(f"{file}: the criteria file must be UTF-8 text (byte {exc.start} is "
-                        "not)") from None
+        raise SpecError(
+            f"{file}: the criteria file must be UTF-8 text (byte {exc.start} is not)"
+        ) from None
 
 
 def load_spec(path: str | Path) -> IndexSpec:

@@ -84,8 +84,9 @@ Measure = Annotated[
 ]
 
 
-def measure_columns(measure: ColumnMeasure | RatioMeasure | SurveyMeasure | AppraisalMeasure
-                    | YesNoMeasure) -> list[str]:
+def measure_columns(
+    measure: ColumnMeasure | RatioMeasure | SurveyMeasure | AppraisalMeasure | YesNoMeasure,
+) -> list[str]:
     """Every column of its table that a measure reads."""
     if isinstance(measure, ColumnMeasure | YesNoMeasure):
         return [measure.column]

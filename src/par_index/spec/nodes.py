@@ -115,9 +115,12 @@ class Node(SpecModel):
             low, high = rule.range
             if not (0 - TOLERANCE <= low < high <= top + TOLERANCE):
                 problems.append(f"range {rule.range} must lie within [0, max {top}], low < high")
-        if isinstance(rule, TargetRule) and isinstance(rule.otherwise, float):
-            if rule.otherwise > top + TOLERANCE:
-                problems.append(f"otherwise {rule.otherwise} exceeds max {top}")
+        if (
+            isinstance(rule, TargetRule)
+            and isinstance(rule.otherwise, float)
+            and rule.otherwise > top + TOLERANCE
+        ):
+            problems.append(f"otherwise {rule.otherwise} exceeds max {top}")
         if isinstance(rule, CountRule) and rule.cap is not None and rule.cap > top + TOLERANCE:
             problems.append(f"cap {rule.cap} exceeds max {top}")
         if isinstance(rule, DeductionRule):
@@ -166,4 +169,3 @@ class Tier(SpecModel):
     name_en: str | None = None
     at_least: float | None = None
     above: float | None = None
-

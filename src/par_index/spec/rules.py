@@ -25,7 +25,9 @@ class Threshold(SpecModel):
 
     @model_validator(mode="after")
     def _exactly_one_edge(self) -> Threshold:
-        given = [k for k in ("at_least", "above", "at_most", "below") if getattr(self, k) is not None]
+        given = [
+            k for k in ("at_least", "above", "at_most", "below") if getattr(self, k) is not None
+        ]
         if len(given) != 1:
             raise ValueError(
                 "a band needs exactly one of at_least, above, at_most, below. "
@@ -198,7 +200,15 @@ Rule = Annotated[
     Field(discriminator="kind"),
 ]
 
-MONOTONE_RULES = ("identity", "linear", "bands", "minmax", "relative_to_best", "target", "count",
-                  "yes_no")
+MONOTONE_RULES = (
+    "identity",
+    "linear",
+    "bands",
+    "minmax",
+    "relative_to_best",
+    "target",
+    "count",
+    "yes_no",
+)
 """Rules under which a better raw value never lowers the score (deduction is anti-monotone in
 the failure count, which is its raw value)."""
