@@ -194,11 +194,16 @@ class _Scorer:
                 applicable_max = maxima.sum(axis=0)
                 included_max = np.where(included, maxima, 0.0).sum(axis=0)
                 total = filled.sum(axis=0)
+                # Multiply before dividing and skip a no-op rescale, so 58 of 100 is exactly 58.
                 if aggregation == "sum":
-                    score = total * applicable_max / included_max
+                    score = np.where(
+                        included_max == applicable_max,
+                        total,
+                        total * applicable_max / included_max,
+                    )
                     maximum = applicable_max
                 else:
-                    score = total / included_max * top
+                    score = total * top / included_max
                     maximum = np.full(self.n, top)
                 terms = filled
             else:
@@ -234,11 +239,11 @@ class _Scorer:
     def _geometric_floor(
         self, node: Node, children: list[NodeScores], shares: np.ndarray, included: np.ndarray
     ) -> np.ndarray:
+        if node.zero_floor is not None:  # every share below the floor is raised to it
+            return np.where(included & (shares < node.zero_floor), node.zero_floor, shares)
         zero = included & (shares <= 0)
         if not zero.any():
             return shares
-        if node.zero_floor is not None:
-            return np.where(zero, node.zero_floor, shares)
         cells = np.argwhere(zero)
         shown = ", ".join(
             f"{self.units['unit_id'].iat[u]} in '{children[c].node.id}'" for c, u in cells[:5]

@@ -86,9 +86,9 @@ def _ratio(codes: np.ndarray, frame: pd.DataFrame, measure: RatioMeasure, n: int
     has_data = (top_n > 0) & (bottom_n > 0)
     zero = has_data & (bottom == 0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        raw = np.where(has_data & ~zero, top / bottom, np.nan)
-    if measure.percent:
-        raw = raw * 100.0
+        # percent: multiply before dividing, so 29 of 100 is exactly 29.0 (a band edge)
+        scaled = top * 100.0 if measure.percent else top
+        raw = np.where(has_data & ~zero, scaled / bottom, np.nan)
     return MeasureValues(raw, zero_denominator=zero)
 
 

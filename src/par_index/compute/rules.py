@@ -72,13 +72,17 @@ def apply_rule(rule: Rule, raw: np.ndarray, maximum: float, groups: np.ndarray) 
     not apply must already be NaN in ``raw`` so they take no part in the comparison.
     """
     x = np.asarray(raw, dtype="float64")
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         if isinstance(rule, IdentityRule):
             return x.copy()
         if isinstance(rule, LinearRule):
             worst, best = rule.worst, rule.best
             if rule.log:
-                x = np.where(x > 0, np.log(np.where(x > 0, x, 1.0)), np.nan)
+                # log(x ≤ 0) is -inf: past the low end, so 0 points when higher is better and
+                # full points when lower is better, never "no data".
+                x = np.where(
+                    x > 0, np.log(np.where(x > 0, x, 1.0)), np.where(np.isnan(x), x, -np.inf)
+                )
                 worst, best = float(np.log(worst)), float(np.log(best))
             fraction = np.clip((x - worst) / (best - worst), 0.0, 1.0)
             return fraction * maximum

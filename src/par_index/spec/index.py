@@ -113,6 +113,15 @@ class IndexSpec(SpecModel):
     criteria: Annotated[list[Node], Field(min_length=1)]
 
     @model_validator(mode="after")
+    def _root_shape(self) -> IndexSpec:
+        """The index is the root node: the same checks as any inner node (its max must add up
+        under ``sum``; a mean needs a max)."""
+        problems = self.as_root()._inner_problems()
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
     def _structure(self, info: ValidationInfo) -> IndexSpec:
         if info.context and info.context.get("structure_checked"):
             return self
