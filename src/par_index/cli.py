@@ -83,6 +83,8 @@ def score(
             f"{level}: {len(ranking)} units ranked; first: {best['unit_name']} "
             f"({best['score']:.2f})"
         )
+    for warning in results.run.get("warnings", []):
+        typer.echo(f"warning: {warning}", err=True)
     missing = len(results.missing)
     if missing:
         typer.echo(

@@ -282,7 +282,7 @@ def test_yes_no_default_points() -> None:
 
 
 def test_yes_no_declared_points() -> None:
-    check(run({"kind": "yes_no", "yes": 1.5, "no": 0.5}, [1, 0], maximum=2), [1.5, 0.5])
+    check(run({"kind": "yes_no", "yes_points": 1.5, "no_points": 0.5}, [1, 0], maximum=2), [1.5, 0.5])
 
 
 # --------------------------------------------------------------------------------------------
@@ -337,7 +337,7 @@ CASES = [
     Case("target-zero-lower", {"kind": "target", "target": 0, "direction": "lower_is_better",
                                "otherwise": "proportional"}, higher=False),
     Case("count", {"kind": "count", "per_item": 2, "cap": 8}, high=8),
-    Case("yes_no", {"kind": "yes_no", "yes": 7, "no": 1}, low=1, high=7, lo_raw=0.0,
+    Case("yes_no", {"kind": "yes_no", "yes_points": 7, "no_points": 1}, low=1, high=7, lo_raw=0.0,
          hi_raw=1.0),
     # deduction: the raw value is a failure count, so fewer is better
     Case("deduction", {"kind": "deduction", "per_item": 1.5, "start": 9, "floor": 2}, low=2,

@@ -211,3 +211,41 @@ def test_parquet_input(tmp_path: Path) -> None:
     STATS.to_parquet(tmp_path / "stats.parquet")
     sources["stats"] = tmp_path / "stats.parquet"
     assert pi.read_inputs(_spec(), sources).tables["stats"]["gia_tri"].tolist() == [2.5, 4.0]
+
+
+def test_a_count_without_its_denominator_is_refused(tmp_path: Path) -> None:
+    stats = STATS.astype(object).assign(da_xu_ly=[10, None])
+    message = _error(_spec(), _sources(tmp_path, stats=stats))
+    assert "da_xu_ly must be given where dung_han is" in message and "row 3" in message
+
+
+def test_infinity_is_not_a_number(tmp_path: Path) -> None:
+    stats = STATS.astype(object).assign(gia_tri=["inf", "4"])
+    assert "values must be numbers" in _error(_spec(), _sources(tmp_path, stats=stats))
+
+
+def test_a_respondent_may_answer_once(tmp_path: Path) -> None:
+    spec_data = _spec().model_dump(mode="json", exclude_none=True)
+    spec_data["inputs"]["survey"]["respondent_column"] = "phieu"
+    spec = spec_from_data(spec_data)
+    survey = SURVEY.assign(phieu=["p1", "p2", "p2", "p4"])
+    message = _error(spec, _sources(tmp_path, survey=survey))
+    assert "each respondent must appear once" in message and "column 'phieu'" in message
+
+
+@pytest.mark.parametrize(("name", "separator"), [("stats.tsv", "\t"), ("stats.csv", ";")])
+def test_tab_and_semicolon_separated_files(tmp_path: Path, name: str, separator: str) -> None:
+    sources = _sources(tmp_path)
+    path = tmp_path / name
+    STATS.to_csv(path, sep=separator, index=False)
+    sources["stats"] = path
+    assert pi.read_inputs(_spec(), sources).tables["stats"]["gia_tri"].tolist() == [2.5, 4.0]
+
+
+def test_numeric_ids_in_parquet_match_text_ids(tmp_path: Path) -> None:
+    sources = _sources(tmp_path, units=UNITS.assign(ma=["1", "2"]),
+                       stats=STATS.assign(ma=["1", "2"]),
+                       survey=SURVEY.assign(ma=["1", "1", "2", "2"]))
+    STATS.assign(ma=[1, 2]).to_parquet(tmp_path / "stats.parquet")
+    sources["stats"] = tmp_path / "stats.parquet"
+    assert list(pi.read_inputs(_spec(), sources).tables["stats"]["unit_id"]) == ["1", "2"]

@@ -18,7 +18,7 @@ from ..spec.measures import AppraisalMeasure
 from ..spec.nodes import MissingPolicy, Node
 from ..spec.rules import IdentityRule
 from ..tables import InputData
-from .measures import check_range, measure_values
+from .measures import check_range, measure_values, unit_codes
 from .rank import competition_rank, round_half_up
 from .rules import apply_rule, first_match
 
@@ -59,6 +59,7 @@ class _Scorer:
         self.level_codes = pd.factorize(data.units["level"])[0]
         self.all_codes = np.zeros(self.n, dtype=np.int64)
         self.missing_issues: list[Issue] = []
+        self.warnings: list[Issue] = []
 
     # -- applicability -------------------------------------------------------------------
     def applies(self, node: Node) -> np.ndarray:
@@ -67,6 +68,10 @@ class _Scorer:
         if rule is None:
             return mask
         ids = self.units["unit_id"].to_numpy(dtype=object)
+        self._check_known(node, rule.levels, self.level, "levels")
+        self._check_known(node, rule.groups, self.group, "groups")
+        self._check_known(node, rule.units, ids, "units")
+        self._check_known(node, rule.except_units, ids, "except_units")
         if rule.levels is not None:
             mask &= np.isin(self.level, rule.levels)
         if rule.groups is not None:
@@ -76,6 +81,27 @@ class _Scorer:
         if rule.except_units is not None:
             mask &= ~np.isin(ids, rule.except_units)
         return mask
+
+    def _check_known(
+        self, node: Node, listed: list[str] | None, present: np.ndarray, key: str
+    ) -> None:
+        """A name in applies_to that matches no unit may be a typo that makes the node apply to
+        nobody: it is not an error (a run may cover only some levels) but it is reported."""
+        if listed is None:
+            return
+        known = {str(v) for v in present if v is not None}
+        unknown = [v for v in listed if v not in known]
+        if unknown:
+            shown = sorted(known)[:20]
+            self.warnings.append(
+                Issue(
+                    "unknown_applies_to",
+                    f"node '{node.id}', applies_to.{key}",
+                    f"{unknown} match no unit. Values present: {shown}"
+                    + (" …" if len(known) > 20 else "")
+                    + ".",
+                )
+            )
 
     # -- tree ----------------------------------------------------------------------------
     def score_node(
@@ -90,6 +116,8 @@ class _Scorer:
                 self.score_node(c, depth + 1, node.id, applicable, policy) for c in node.children
             ]
             result = self._inner(node, depth, parent, applicable, children)
+        if node.missing_when is not None:
+            self._missing_when(result)
         self._apply_missing(result, policy)
         return result
 
@@ -261,6 +289,16 @@ class _Scorer:
         )
 
     # -- missing data --------------------------------------------------------------------
+    def _missing_when(self, result: NodeScores) -> None:
+        when = result.node.missing_when
+        assert when is not None
+        frame = self.data.tables[when.table]
+        values = np.full(self.n, np.nan)
+        values[unit_codes(frame, self.units)] = frame[when.column].to_numpy(dtype="float64")
+        hit = result.applicable & np.isin(values, when.values)
+        result.score = np.where(hit, np.nan, result.score)
+        result.status = self._status(result.applicable, result.score)
+
     def _apply_missing(self, result: NodeScores, policy: MissingPolicy) -> None:
         missing = result.applicable & np.isnan(result.score)
         if not missing.any():
@@ -359,36 +397,48 @@ def assign_tiers(spec: IndexSpec, scores: np.ndarray) -> np.ndarray:
     return np.array([None if i < 0 else names[i] for i in index], dtype=object)
 
 
-def score_tree(spec: IndexSpec, data: InputData) -> tuple[list[NodeScores], np.ndarray]:
-    """Score every node; returns the flattened results (root first) and the root's tiers."""
+def score_tree(
+    spec: IndexSpec, data: InputData
+) -> tuple[list[NodeScores], np.ndarray, list[Issue]]:
+    """Score every node: the flattened results (root first), the root's tiers, and warnings
+    (things that are not errors but a reader should see)."""
     scorer = _Scorer(spec, data)
     root = scorer.score_node(spec.as_root(), 0, None, np.ones(scorer.n, dtype=bool), spec.missing)
     if scorer.missing_issues:
-        raise DataError(
-            "some units have no data for a node whose missing policy is 'error'",
-            [
-                *scorer.missing_issues,
+        issues = list(scorer.missing_issues)
+        if any(i.code == "missing_value" for i in issues):
+            issues.append(
                 Issue(
                     "missing_policy",
                     "criteria file",
                     "declare what missing data means with missing: zero | reweight | "
                     "impute_level_mean | impute_group_mean (on the index or on the node).",
-                ),
-            ],
-        )
+                )
+            )
+        raise DataError("the data cannot be scored as the criteria file says", issues)
     contributions(root, root.score)
     nodes = flatten(root)
-    decimals = spec.ranking.round_to
+    has_group = data.units["group"].notna().to_numpy()
+    group_keys = np.array(
+        [f"{lv}\0{g}" for lv, g in zip(scorer.level, scorer.group, strict=True)], dtype=object
+    )
     for result in nodes:
-        basis = result.score if decimals is None else round_half_up(result.score, decimals)
+        basis = ranking_basis(spec, result.score)
         result.terms = {}
         result.rank = competition_rank(basis, scorer.level)
         result.rank_in_group = np.full(scorer.n, np.nan)
-        if spec.ranking.within_group and data.units["group"].notna().any():
-            keys = np.array(
-                [f"{lv}\0{g}" for lv, g in zip(scorer.level, scorer.group, strict=True)],
-                dtype=object,
-            )
-            has_group = data.units["group"].notna().to_numpy()
-            result.rank_in_group = np.where(has_group, competition_rank(basis, keys), np.nan)
-    return nodes, assign_tiers(spec, root.score)
+        if spec.ranking.within_group and has_group.any():
+            ranks = competition_rank(basis, group_keys)
+            result.rank_in_group = np.where(has_group, ranks, np.nan)
+    return nodes, assign_tiers(spec, ranking_basis(spec, root.score)), scorer.warnings
+
+
+NOISE_DECIMALS = 9
+
+
+def ranking_basis(spec: IndexSpec, scores: np.ndarray) -> np.ndarray:
+    """What ranks and tiers compare: the score rounded as the file declares (``round_to``), or
+    else to 9 decimals, so that floating-point noise (0.1 + 0.2 vs 0.3) never splits a tie
+    and a total of 89.9999999999 still reaches a tier edge at 90."""
+    decimals = spec.ranking.round_to
+    return round_half_up(scores, NOISE_DECIMALS if decimals is None else decimals)

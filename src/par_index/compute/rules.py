@@ -103,8 +103,8 @@ def apply_rule(rule: Rule, raw: np.ndarray, maximum: float, groups: np.ndarray) 
             start = maximum if rule.start is None else rule.start
             return np.asarray(np.maximum(rule.floor, start - rule.per_item * np.clip(x, 0.0, None)))
         if isinstance(rule, YesNoRule):
-            yes = maximum if rule.yes is None else rule.yes
-            return np.where(np.isnan(x), np.nan, np.where(x >= 0.5, yes, rule.no))
+            yes = maximum if rule.yes_points is None else rule.yes_points
+            return np.where(np.isnan(x), np.nan, np.where(x >= 0.5, yes, rule.no_points))
     raise TypeError(f"unknown rule {rule!r}")  # pragma: no cover - the spec union is closed
 
 

@@ -107,10 +107,12 @@ def ranking_frame(
 
 def score(spec: IndexSpec, data: InputData, run: dict[str, Any] | None = None) -> Results:
     """Score every unit on every node of ``spec`` and rank them within their level."""
-    nodes, tiers = score_tree(spec, data)
+    nodes, tiers, warnings = score_tree(spec, data)
+    run = dict(run or {})
+    run["warnings"] = [str(w) for w in warnings]
     return Results(
         spec=spec,
         ranking=ranking_frame(spec, data.units, nodes, tiers),
         detail=detail_frame(data.units, nodes),
-        run=run or {},
+        run=run,
     )

@@ -63,6 +63,10 @@ def _needs(spec: IndexSpec) -> dict[str, _Needs]:
         elif isinstance(m, YesNoMeasure):
             needs[m.table].yes_no[m.column] = m
             needs[m.table].one_row_per_unit = True
+    for node, _, _ in spec.iter_nodes():
+        if node.missing_when is not None:
+            needs[node.missing_when.table].numbers.add(node.missing_when.column)
+            needs[node.missing_when.table].one_row_per_unit = True
     units_table = units_table_name(spec)
     u = spec.units
     needs[units_table].text.update(
@@ -169,7 +173,7 @@ def _read_one(
     if name == units_table_name(spec):
         u = spec.units
         text_columns += [
-            c for c in (u.id_column, u.name_column, u.level_column, u.group_column) if c is not None
+            c for c in (u.name_column, u.level_column, u.group_column) if c is not None
         ]
     if isinstance(source, pd.DataFrame):
         frame = source.copy()
@@ -285,7 +289,7 @@ def _prepare(
                 )
         out[column] = values
     for column, measure in sorted(needs.yes_no.items()):
-        values, bad = parse_yes_no(frame[column], measure.yes, measure.no)
+        values, bad = parse_yes_no(frame[column], measure.yes_words, measure.no_words)
         if bad.any():
             issues.append(
                 bad_cells_issue(
@@ -294,8 +298,8 @@ def _prepare(
                     column,
                     bad,
                     source,
-                    f"values must be yes or no ({', '.join(measure.yes[:3])} / "
-                    f"{', '.join(measure.no[:3])})",
+                    f"values must be yes or no ({', '.join(measure.yes_words[:3])} / "
+                    f"{', '.join(measure.no_words[:3])})",
                 )
             )
         out[column] = values
@@ -367,6 +371,20 @@ def _prepare_survey(
                 "count": int(blank.sum()),
             }
         )
+    if table.respondent_column:
+        respondents = frame[table.respondent_column]
+        repeated = np.array(respondents.duplicated(keep=False) & respondents.notna(), dtype=bool)
+        if repeated.any():
+            issues.append(
+                bad_cells_issue(
+                    "duplicate_respondent",
+                    frame,
+                    table.respondent_column,
+                    repeated,
+                    source,
+                    "each respondent must appear once",
+                )
+            )
     if table.weight_column:
         weights = out[table.weight_column].to_numpy()
         bad = ~(weights > 0)
@@ -387,16 +405,31 @@ def _prepare_survey(
 def _ratio_rows(
     out: pd.DataFrame, frame: pd.DataFrame, source: Source, ratio: RatioMeasure
 ) -> list[Issue]:
-    if not ratio.bounded:
-        return []
     numerator = out[ratio.numerator].sum(axis=1, min_count=1).to_numpy()
     denominator = out[ratio.denominator].sum(axis=1, min_count=1).to_numpy()
+    first = ratio.numerator[0]
+    issues = []
+    orphan = ~np.isnan(numerator) & np.isnan(denominator)
+    if orphan.any():  # a count with nothing to divide it by would vanish from the ratio
+        issues.append(
+            bad_cells_issue(
+                "blank_denominator",
+                frame,
+                ratio.denominator[0],
+                orphan,
+                source,
+                f"{' + '.join(ratio.denominator)} must be given where "
+                f"{' + '.join(ratio.numerator)} is",
+            )
+        )
+    if not ratio.bounded:
+        return issues
     over = numerator > denominator + 1e-9
     if not over.any():
-        return []
-    first = ratio.numerator[0]
+        return issues
     shown = pd.Series([f"{n:g} > {d:g}" for n, d in zip(numerator, denominator, strict=True)])
     return [
+        *issues,
         bad_cells_issue(
             "numerator_exceeds_denominator",
             frame,
@@ -406,7 +439,7 @@ def _ratio_rows(
             f"{' + '.join(ratio.numerator)} must not exceed {' + '.join(ratio.denominator)}",
             values=shown,
             hint="If this ratio may exceed 1, declare bounded: false on the measure.",
-        )
+        ),
     ]
 
 
@@ -415,7 +448,7 @@ def _units(
 ) -> tuple[pd.DataFrame, list[Issue]]:
     u = spec.units
     table = spec.inputs[units_table_name(spec)]
-    id_column = u.id_column or table.unit_column
+    id_column = table.unit_column
     issues: list[Issue] = []
     missing = [c for c in (id_column,) if c not in frame.columns]
     if missing:

@@ -311,6 +311,9 @@ def read_raw_table(
         source = Source(table, str(file), None, digest, 1)
         frame.columns = pd.Index([nfc(str(c)) for c in frame.columns])
         frame[ROW] = range(2, 2 + len(frame))
+        for column in text_columns:
+            if column in frame.columns:
+                frame[column] = frame[column].astype(object).map(_as_id_text)
         return frame, source
     if kind == "xlsx":
         chosen = choose_sheet(file, table, sheet)
@@ -351,14 +354,25 @@ def _read_csv_cells(file: Path, encoding: str | None, source: Source) -> pd.Data
                 keep_default_na=False,
                 na_values=[""],
                 skip_blank_lines=False,
-                sep=None if file.suffix.lower() == ".txt" else ",",
-                engine="c" if file.suffix.lower() != ".txt" else "python",
+                sep=_separator(file, text),
+                engine="c",
             )
     except pd.errors.ParserError as exc:
         raise data_error("csv_syntax", source.where(), f"cannot parse the CSV: {exc}") from None
     except pd.errors.EmptyDataError:
         raise data_error("empty_file", source.where(), "the file has no data.") from None
     return cells.astype(object).where(cells.notna(), None)
+
+
+def _separator(file: Path, text: str) -> str:
+    """Tab for .tsv; for .csv/.txt a comma, or a semicolon when the first lines use those
+    (Excel in locales with a decimal comma saves CSV with semicolons)."""
+    if file.suffix.lower() == ".tsv":
+        return "\t"
+    head = "\n".join(text.splitlines()[:5])
+    if head.count("\t") > max(head.count(","), head.count(";")):
+        return "\t"
+    return ";" if head.count(";") > head.count(",") else ","
 
 
 def _as_id_text(value: Any) -> Any:

@@ -69,8 +69,8 @@ def parse_numbers(series: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndarr
             else np.array(obj.str.contains(".", regex=False).fillna(False), dtype=bool)
         )
         second_look |= has_dot
-    bad = is_bool.copy()
-    values[is_bool] = np.nan
+    bad = is_bool | np.isinf(values)  # "inf" text parses, but is no figure
+    values[bad] = np.nan
     if second_look.any():
         idx = np.flatnonzero(second_look)
         text = obj.iloc[idx].astype(str).str.replace("\u00a0", "", regex=False).str.strip()
@@ -96,6 +96,7 @@ def _parse_text_numbers(text: pd.Series, decimal: str) -> np.ndarray:
         text = text.str.replace(",", ".", regex=False)
     parsed = np.array(pd.to_numeric(text, errors="coerce"), dtype="float64")
     parsed[percent] = parsed[percent] / 100.0
+    parsed[np.isinf(parsed)] = np.nan
     return parsed
 
 

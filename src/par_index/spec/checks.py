@@ -33,19 +33,12 @@ def structural_issues(data: dict[str, Any]) -> list[Issue]:
                 )
             else:
                 seen[node_id] = f"{where}.id"
+        for key in ("measure", "missing_when"):
+            issues += _table_issue(node.get(key), f"{where}.{key}.table", inputs)
         measure = node.get("measure")
-        if isinstance(measure, dict) and isinstance(measure.get("table"), str):
+        if isinstance(measure, dict) and measure.get("table") in inputs:
             table = measure["table"]
-            if table not in inputs:
-                issues.append(
-                    Issue(
-                        "unknown_table",
-                        f"{where}.measure.table",
-                        f"table must be one of the inputs {sorted(inputs)}. Got '{table}' instead.",
-                        did_you_mean(table, inputs),
-                    )
-                )
-            elif measure.get("kind") == "survey" and _kind(inputs[table]) != "survey":
+            if measure.get("kind") == "survey" and _kind(inputs[table]) != "survey":
                 issues.append(
                     Issue(
                         "not_a_survey",
@@ -70,15 +63,7 @@ def structural_issues(data: dict[str, Any]) -> list[Issue]:
     units = data.get("units") if isinstance(data.get("units"), dict) else {}
     assert isinstance(units, dict)
     table = units.get("table")
-    if isinstance(table, str) and table not in inputs:
-        issues.append(
-            Issue(
-                "unknown_table",
-                "units.table",
-                f"table must be one of the inputs {sorted(inputs)}. Got '{table}' instead.",
-                did_you_mean(table, inputs),
-            )
-        )
+    issues += _table_issue(units, "units.table", inputs)
     if table is None and len(inputs) > 1:
         issues.append(
             Issue(
@@ -91,7 +76,77 @@ def structural_issues(data: dict[str, Any]) -> list[Issue]:
     if units.get("level") is not None and units.get("level_column") is not None:
         issues.append(Issue("conflict", "units", "give either level or level_column, not both."))
 
+    for i, area in enumerate(data.get("criteria") or []):
+        if isinstance(area, dict) and area.get("id") in RESERVED_IDS:
+            issues.append(
+                Issue(
+                    "reserved_id",
+                    f"criteria[{i}].id",
+                    f"a top-level id becomes a column of the ranking table, so it must not be one "
+                    f"of {sorted(RESERVED_IDS)}. Got '{area['id']}' instead.",
+                )
+            )
+    issues += _survey_issues(data, inputs)
     issues += _tier_issues(data.get("tiers"))
+    return issues
+
+
+def _table_issue(holder: Any, where: str, inputs: dict[str, Any]) -> list[Issue]:
+    """A reference to an input table that the file does not declare."""
+    table = holder.get("table") if isinstance(holder, dict) else None
+    if not isinstance(table, str) or table in inputs:
+        return []
+    return [
+        Issue(
+            "unknown_table",
+            where,
+            f"table must be one of the inputs {sorted(inputs)}. Got '{table}' instead.",
+            did_you_mean(table, inputs),
+        )
+    ]
+
+
+RESERVED_IDS = frozenset(
+    {
+        "unit_id",
+        "unit_name",
+        "level",
+        "group",
+        "score",
+        "maximum",
+        "share",
+        "rank",
+        "rank_in_group",
+        "tier",
+    }
+)
+
+
+def _survey_issues(data: dict[str, Any], inputs: dict[str, Any]) -> list[Issue]:
+    """A share threshold must lie on the answer scale of the survey it reads."""
+    issues = []
+    for node, where in spec_dict_nodes(data):
+        measure = node.get("measure")
+        if not isinstance(measure, dict) or measure.get("kind") != "survey":
+            continue
+        table = inputs.get(str(measure.get("table")))
+        scale = table.get("scale") if isinstance(table, dict) else None
+        threshold = measure.get("threshold")
+        if (
+            isinstance(scale, dict)
+            and isinstance(threshold, int | float)
+            and isinstance(scale.get("min"), int)
+            and isinstance(scale.get("max"), int)
+            and not scale["min"] <= threshold <= scale["max"]
+        ):
+            issues.append(
+                Issue(
+                    "threshold_off_scale",
+                    f"{where}.measure.threshold",
+                    f"threshold must lie on the answer scale {scale['min']}–{scale['max']}. "
+                    f"Got {threshold} instead.",
+                )
+            )
     return issues
 
 

@@ -53,7 +53,19 @@ class SurveyInput(ReadOptions):
     """Codes meaning "don't know"/"no answer": excluded from statistics and counted."""
     weight_column: str | None = None
     respondent_column: str | None = None
+    """Respondent id column: kept, and each respondent must appear once."""
     description: str | None = None
+
+    @model_validator(mode="after")
+    def _dont_know_off_scale(self) -> SurveyInput:
+        inside = [c for c in self.dont_know if self.scale.min <= c <= self.scale.max]
+        if inside:
+            raise ValueError(
+                f"dont_know codes must lie outside the answer scale "
+                f"{self.scale.min}–{self.scale.max}, or they would count as answers. "
+                f"Got {inside} instead"
+            )
+        return self
 
 
 Input = Annotated[TableInput | SurveyInput, Field(discriminator="kind")]
@@ -68,8 +80,6 @@ class Units(SpecModel):
 
     table: str | None = None
     """Input table listing the units. Default: the only input table."""
-    id_column: str | None = None
-    """Default: the table's unit_column."""
     name_column: str | None = None
     level_column: str | None = None
     level: str | None = None

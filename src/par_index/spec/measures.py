@@ -74,8 +74,9 @@ class YesNoMeasure(SpecModel):
     kind: Literal["yes_no"]
     table: str
     column: str
-    yes: list[str] = Field(default_factory=lambda: list(YES_WORDS))
-    no: list[str] = Field(default_factory=lambda: list(NO_WORDS))
+    yes_words: list[str] = Field(default_factory=lambda: list(YES_WORDS))
+    no_words: list[str] = Field(default_factory=lambda: list(NO_WORDS))
+    """(Named ``*_words``: a bare ``yes:``/``no:`` key is a boolean in YAML 1.1.)"""
 
 
 Measure = Annotated[

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from .base import Name, NodeId, Positive, SpecModel
-from .measures import AppraisalMeasure, Measure
+from .measures import AppraisalMeasure, Measure, YesNoMeasure
 from .rules import (
     BandsRule,
     CountRule,
@@ -24,6 +24,16 @@ Aggregation = Literal["sum", "weighted_mean", "geometric_mean", "share_of_max"]
 MissingPolicy = Literal["error", "zero", "reweight", "impute_level_mean", "impute_group_mean"]
 
 TOLERANCE = 1e-9
+
+
+class MissingWhen(SpecModel):
+    """Treat a node as having no data for the units whose ``column`` (one value per unit in
+    ``table``) is one of ``values`` — e.g. SDG 14 is not scored for landlocked countries even
+    where an indicator value exists. The node's missing policy then decides what happens."""
+
+    table: str
+    column: str
+    values: list[float] = Field(min_length=1)
 
 
 class AppliesTo(SpecModel):
@@ -55,6 +65,7 @@ class Node(SpecModel):
     """geometric_mean only: a child share below this is raised to it instead of failing."""
     missing: MissingPolicy | None = None
     applies_to: AppliesTo | None = None
+    missing_when: MissingWhen | None = None
     measure: Measure | None = None
     rule: Rule | None = None
     children: list[Node] | None = Field(default=None, min_length=1)
@@ -69,7 +80,11 @@ class Node(SpecModel):
 
     @property
     def effective_rule(self) -> Rule:
-        return self.rule if self.rule is not None else IdentityRule(kind="identity")
+        if self.rule is not None:
+            return self.rule
+        if isinstance(self.measure, YesNoMeasure):
+            return YesNoRule(kind="yes_no")
+        return IdentityRule(kind="identity")
 
     def declared_max(self) -> float | None:
         """The node's maximum: declared, or for a ``sum`` node the sum of its children's."""
@@ -98,6 +113,8 @@ class Node(SpecModel):
             problems.append("a leaf (no children) needs a measure")
         if self.aggregation is not None:
             problems.append("aggregation belongs on a node with children")
+        if self.zero_floor is not None:
+            problems.append("zero_floor belongs on a geometric_mean node with children")
         if self.max is None:
             problems.append("a leaf needs a max (its maximum score)")
             return problems
@@ -128,7 +145,7 @@ class Node(SpecModel):
             if start > top + TOLERANCE or rule.floor > start:
                 problems.append(f"deduction needs floor <= start <= max {top}")
         if isinstance(rule, YesNoRule):
-            for label, value in (("yes", rule.yes), ("no", rule.no)):
+            for label, value in (("yes_points", rule.yes_points), ("no_points", rule.no_points)):
                 if value is not None and value > top + TOLERANCE:
                     problems.append(f"{label} points {value} exceed max {top}")
         return problems
@@ -139,13 +156,13 @@ class Node(SpecModel):
             problems.append("a node with children takes no measure or rule (its children do)")
         children = self.children or []
         aggregation = self.effective_aggregation
+        weighted = [c.id for c in children if c.weight is not None]
+        if aggregation in ("sum", "share_of_max") and weighted:
+            problems.append(
+                f"weight has no effect under aggregation '{aggregation}' (children {weighted}); "
+                "use weighted_mean or remove the weights"
+            )
         if aggregation == "sum":
-            weighted = [c.id for c in children if c.weight is not None]
-            if weighted:
-                problems.append(
-                    f"weight has no effect under aggregation 'sum' (children {weighted}); "
-                    "use weighted_mean or remove the weights"
-                )
             parts = [c.declared_max() for c in children]
             if self.max is not None and all(p is not None for p in parts):
                 total = math.fsum(p for p in parts if p is not None)

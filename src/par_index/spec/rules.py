@@ -180,11 +180,19 @@ class DeductionRule(SpecModel):
 
 
 class YesNoRule(SpecModel):
-    """Yes earns ``yes`` points (default: the maximum), no earns ``no`` (default 0)."""
+    """Yes earns ``yes_points`` (default: the maximum), no earns ``no_points`` (default 0).
+
+    It is the default rule of a ``yes_no`` measure."""
 
     kind: Literal["yes_no"]
-    yes: NonNegative | None = None
-    no: NonNegative = 0.0
+    yes_points: NonNegative | None = None
+    no_points: NonNegative = 0.0
+
+    @model_validator(mode="after")
+    def _yes_not_below_no(self) -> YesNoRule:
+        if self.yes_points is not None and self.yes_points < self.no_points:
+            raise ValueError("yes_points must not be below no_points (yes is the better answer)")
+        return self
 
 
 Rule = Annotated[
