@@ -135,6 +135,55 @@ def demo(
             typer.echo(f"    {path}")
 
 
+criteria_app = typer.Typer(help="Work with criteria files.", no_args_is_help=True)
+app.add_typer(criteria_app, name="criteria")
+
+
+@criteria_app.command("import")
+def criteria_import(
+    table: Annotated[Path, typer.Argument(help="Structure table: one row per indicator.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The criteria file to write.")],
+    parents: Annotated[
+        str, typer.Option(help="Parent columns, nearest first, comma-separated (pillar,sub).")
+    ] = "",
+    index_id: Annotated[str | None, typer.Option("--id", help="Index id.")] = None,
+    name: Annotated[str | None, typer.Option(help="Index name.")] = None,
+    rule: Annotated[
+        str | None, typer.Option(help="linear (goalposts), minmax or identity.")
+    ] = None,
+    scale: Annotated[float, typer.Option(help="Maximum of every node.")] = 100.0,
+    aggregation: Annotated[str, typer.Option(help="Aggregation of inner nodes.")] = (
+        "weighted_mean"
+    ),
+    data_table: Annotated[str, typer.Option("--table", help="Input name of the data.")] = "data",
+    unit_column: Annotated[str, typer.Option(help="Unit id column of the data.")] = "unit_id",
+    name_column: Annotated[str | None, typer.Option(help="Unit name column.")] = None,
+) -> None:
+    """Turn a structure table (id, name, parents, weight, direction, goalposts) into a
+    criteria file, validated like any other."""
+    from .io.structure import ImportOptions, import_structure
+    from .spec.loader import dump_spec, spec_from_data
+
+    options = ImportOptions(
+        parents=[p.strip() for p in parents.split(",") if p.strip()],
+        index_id=index_id or table.stem.replace("_", "-"),
+        index_name=name or table.stem,
+        rule=rule,
+        scale=scale,
+        aggregation=aggregation,
+        table=data_table,
+        unit_column=unit_column,
+        name_column=name_column,
+    )
+    try:
+        spec = spec_from_data(import_structure(table, options), str(table))
+    except ParIndexError as error:
+        _fail(error)
+        return
+    dump_spec(spec, out)
+    typer.echo(f"wrote {out}: {spec.summary()}")
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"par-index {__version__}")

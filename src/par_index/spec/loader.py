@@ -257,9 +257,43 @@ def spec_to_data(spec: IndexSpec) -> dict[str, Any]:
     return spec.model_dump(mode="json", exclude_defaults=True, exclude_none=True)
 
 
+class _Dumper(yaml.SafeDumper):
+    """Block style for the tree, flow style for small leaf mappings (measure, rule, bands),
+    so a dumped file reads like a hand-written one."""
+
+
+def _represent_dict(dumper: yaml.SafeDumper, data: dict[str, Any]) -> yaml.Node:
+    flat = all(
+        not isinstance(v, dict | list)
+        or (isinstance(v, list) and all(not isinstance(i, dict | list) for i in v))
+        for v in data.values()
+    )
+    nested_flat = (
+        all(
+            not isinstance(v, list)
+            or all(
+                isinstance(i, dict) and all(not isinstance(x, dict | list) for x in i.values())
+                for i in v
+            )
+            for v in data.values()
+        )
+        and "children" not in data
+        and "criteria" not in data
+        and "id" not in data
+    )
+    return dumper.represent_mapping(
+        "tag:yaml.org,2002:map", data.items(), flow_style=flat or nested_flat
+    )
+
+
+_Dumper.add_representer(dict, _represent_dict)
+
+
 def dump_spec(spec: IndexSpec, path: str | Path | None = None) -> str:
     """Write the spec as YAML (the round trip ``load(dump(spec)) == spec`` holds)."""
-    text = yaml.safe_dump(spec_to_data(spec), allow_unicode=True, sort_keys=False, width=100)
+    text = yaml.dump(
+        spec_to_data(spec), Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100
+    )
     if path is not None:
         Path(path).write_text(text, encoding="utf-8")
     return text
