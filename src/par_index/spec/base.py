@@ -14,7 +14,7 @@ class SpecModel(BaseModel):
     name, and ``"1.5"`` (a string) is not silently turned into a number.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
 
 NodeId = Annotated[

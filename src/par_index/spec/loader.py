@@ -99,8 +99,11 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[str, int], list[Issue]
     try:
         data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:  # e.g. a python/object tag: the safe loader refuses it
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise SpecError(
-            f"{source}: not valid YAML", [Issue("yaml_tag", "", str(exc).splitlines()[0])]
+            f"{source}: not valid YAML", [Issue("yaml_tag", where, str(problem))]
         ) from None
     return data, lines, issues
 
@@ -109,7 +112,14 @@ def _location(loc: tuple[int | str, ...], data: Any) -> str:
     """Turn a pydantic error location into a YAML path, skipping union tags pydantic adds."""
     parts: list[str] = []
     current = data
+    tagged = False
     for item in loc:
+        # pydantic names a tagged union's member by its tag right after the field: skip it once,
+        # even when the tag is also a key of the mapping (kind: column has a 'column' key)
+        if not tagged and isinstance(current, dict) and item == current.get("kind"):
+            tagged = True
+            continue
+        tagged = False
         if isinstance(item, int) and isinstance(current, list) and 0 <= item < len(current):
             parts.append(f"[{item}]")
             current = current[item]
@@ -286,7 +296,15 @@ def _represent_dict(dumper: yaml.SafeDumper, data: dict[str, Any]) -> yaml.Node:
     )
 
 
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    # PyYAML writes U+0085 (next line) raw in a plain or single-quoted scalar, where it reads
+    # back as a line break; a double-quoted scalar escapes it.
+    style = '"' if "\x85" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
 _Dumper.add_representer(dict, _represent_dict)
+_Dumper.add_representer(str, _represent_str)
 
 
 def dump_spec(spec: IndexSpec, path: str | Path | None = None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .base import Direction, NonNegative, Positive, SpecModel
 
@@ -107,17 +107,26 @@ class BandsRule(SpecModel):
     bands: Annotated[list[Band], Field(min_length=1)]
     otherwise: NonNegative = 0.0
 
+    @field_validator("bands")
+    @classmethod
+    def _ordered(cls, bands: list[Band]) -> list[Band]:
+        check_ordered(list(bands), "bands")
+        _non_increasing([b.points for b in bands])
+        return bands
+
     @model_validator(mode="after")
-    def _ordered(self) -> BandsRule:
-        check_ordered(list(self.bands), "bands")
-        points = [b.points for b in self.bands] + [self.otherwise]
-        for i in range(1, len(points)):
-            if points[i] > points[i - 1]:
-                raise ValueError(
-                    "band points must not increase down the list (a better value never earns "
-                    f"less). Got {points[i - 1]} then {points[i]} instead"
-                )
+    def _otherwise_last(self) -> BandsRule:
+        _non_increasing([b.points for b in self.bands] + [self.otherwise])
         return self
+
+
+def _non_increasing(points: list[float]) -> None:
+    for i in range(1, len(points)):
+        if points[i] > points[i - 1]:
+            raise ValueError(
+                "band points must not increase down the list (a better value never earns "
+                f"less). Got {points[i - 1]} then {points[i]} instead"
+            )
 
 
 class MinMaxRule(SpecModel):
