@@ -66,7 +66,16 @@ def detail_frame(units: pd.DataFrame, nodes: list[NodeScores]) -> pd.DataFrame:
     ):
         frame[column] = frame[column].astype("float64")
     frame["depth"] = frame["depth"].astype("int64")
+    frame = _none_for_missing_text(frame, ("group", "parent_id", "action"))
     return _int_ranks(frame[DETAIL_COLUMNS])
+
+
+def _none_for_missing_text(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Missing text is None (never NaN), so the tables compare and serialise one way."""
+    for column in columns:
+        values = frame[column].astype(object)
+        frame[column] = values.where(values.notna(), None)
+    return frame
 
 
 def _int_ranks(frame: pd.DataFrame) -> pd.DataFrame:
@@ -102,7 +111,8 @@ def ranking_frame(
     level_order = {lv: i for i, lv in enumerate(dict.fromkeys(units["level"]))}
     frame["_level"] = frame["level"].map(level_order)
     frame = frame.sort_values(["_level", "rank", "unit_id"], na_position="last", kind="stable")
-    return _int_ranks(frame.drop(columns="_level").reset_index(drop=True))
+    frame = _none_for_missing_text(frame.drop(columns="_level"), ("group", "tier"))
+    return _int_ranks(frame.reset_index(drop=True))
 
 
 def score(spec: IndexSpec, data: InputData, run: dict[str, Any] | None = None) -> Results:

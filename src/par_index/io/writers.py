@@ -88,16 +88,6 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def results_json(results: Results) -> dict[str, Any]:
-    return {
-        "index": results.spec.id,
-        "name": results.spec.name,
-        "ranking": records(results.ranking),
-        "detail": records(results.detail),
-        "run": results.run,
-    }
-
-
 def run_frame(run: dict[str, Any]) -> pd.DataFrame:
     """The run record as two columns (key, value) for a sheet or a sidecar file."""
     rows: list[tuple[str, str]] = []
@@ -113,32 +103,73 @@ def run_frame(run: dict[str, Any]) -> pd.DataFrame:
 
 
 def write_results(results: Results, path: Path, inputs: Iterable[str | Path] = ()) -> Path:
-    """Write results in the format of ``path``'s extension.
+    """Write scoring results in the format of ``path``'s extension (see :func:`write_tables`):
+    the ranking and detail tables, the run record and the criteria they were scored with, so
+    that ``par-index compare`` can re-read them without re-scoring."""
+    from ..spec.loader import dump_spec
 
-    .xlsx: sheets ``ranking``, ``detail``, ``run``. .json: one document with all three.
-    .csv / .parquet: the ranking at ``path``, plus ``<stem>.detail<ext>`` and
-    ``<stem>.run.json`` beside it, so nothing computed is left out.
+    return write_tables(
+        {"ranking": results.ranking, "detail": results.detail},
+        path,
+        run=results.run,
+        criteria=dump_spec(results.spec),
+        inputs=inputs,
+    )
+
+
+def write_tables(
+    tables: dict[str, pd.DataFrame],
+    path: Path,
+    *,
+    run: dict[str, Any] | None = None,
+    criteria: str | None = None,
+    inputs: Iterable[str | Path] = (),
+) -> Path:
+    """Write named tables, a run record and the criteria (YAML text) in one output.
+
+    .xlsx: a sheet per table, then ``run`` and ``criteria``. .json: one document.
+    .csv / .parquet: the first table at ``path``; each other table at ``<stem>.<name><ext>``,
+    the run record at ``<stem>.run.json`` and the criteria at ``<stem>.criteria.yaml``, so
+    nothing computed is left out.
     """
+    inputs = list(inputs)
     check_output(path, inputs)
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        return atomic_write(path, lambda tmp: _write_xlsx(results, tmp))
+        return atomic_write(path, lambda tmp: _write_xlsx(tables, run, criteria, tmp))
     if suffix == ".json":
-        text = json.dumps(results_json(results), ensure_ascii=False, indent=1)
+        document: dict[str, Any] = {name: records(frame) for name, frame in tables.items()}
+        document["run"] = run or {}
+        document["criteria"] = criteria
+        text = json.dumps(document, ensure_ascii=False, indent=1)
         return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    detail_path = path.with_name(f"{path.stem}.detail{path.suffix}")
-    run_path = path.with_name(f"{path.stem}.run.json")
-    check_output(detail_path, inputs)
-    if suffix == ".csv":
-        write_frame_csv(results.ranking, path)
-        write_frame_csv(results.detail, detail_path)
-    else:
+    if suffix == ".parquet":
         _require_pyarrow()
-        atomic_write(path, lambda tmp: results.ranking.to_parquet(tmp, index=False))
-        atomic_write(detail_path, lambda tmp: results.detail.to_parquet(tmp, index=False))
-    text = json.dumps(results.run, ensure_ascii=False, indent=1)
-    atomic_write(run_path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    for i, (name, frame) in enumerate(tables.items()):
+        target = path if i == 0 else sidecar(path, name)
+        check_output(target, inputs)
+        if suffix == ".csv":
+            write_frame_csv(frame, target)
+        else:
+            atomic_write(target, _parquet_writer(frame))
+    if run is not None:
+        text = json.dumps(run, ensure_ascii=False, indent=1)
+        atomic_write(sidecar(path, "run", ".json"), lambda tmp: tmp.write_text(text, "utf-8"))
+    if criteria is not None:
+        atomic_write(
+            sidecar(path, "criteria", ".yaml"),
+            lambda tmp: tmp.write_text(criteria, encoding="utf-8"),
+        )
     return path
+
+
+def _parquet_writer(frame: pd.DataFrame) -> Callable[[Path], object]:
+    return lambda tmp: frame.to_parquet(tmp, index=False)
+
+
+def sidecar(path: Path, name: str, suffix: str | None = None) -> Path:
+    """``results.csv`` → ``results.detail.csv`` (or another suffix)."""
+    return path.with_name(f"{path.stem}.{name}{suffix or path.suffix}")
 
 
 def write_frame_csv(frame: pd.DataFrame, path: Path) -> Path:
@@ -160,7 +191,9 @@ def _require_pyarrow() -> None:
         ) from None
 
 
-def _write_xlsx(results: Results, path: Path) -> None:
+def _write_xlsx(
+    tables: dict[str, pd.DataFrame], run: dict[str, Any] | None, criteria: str | None, path: Path
+) -> None:
     import xlsxwriter
 
     workbook = xlsxwriter.Workbook(
@@ -175,15 +208,18 @@ def _write_xlsx(results: Results, path: Path) -> None:
         percent = workbook.add_format({"num_format": "0.0%"})
         integer = workbook.add_format({"num_format": "0"})
         formats = {
-            "share": percent,
-            "rank": integer,
-            "rank_in_group": integer,
-            "depth": integer,
-            "n_valid": integer,
+            column: percent if "share" in column else integer
+            for frame in tables.values()
+            for column in frame.columns
+            if "share" in column or column.startswith("rank") or column in ("depth", "n_valid")
         }
-        _sheet(workbook, "ranking", results.ranking, header, number, formats)
-        _sheet(workbook, "detail", results.detail, header, number, formats)
-        _sheet(workbook, "run", run_frame(results.run), header, number, {})
+        for name, frame in tables.items():
+            _sheet(workbook, name, frame, header, number, formats)
+        if run is not None:
+            _sheet(workbook, "run", run_frame(run), header, number, {})
+        if criteria is not None:
+            lines = pd.DataFrame({"criteria (YAML)": criteria.splitlines()})
+            _sheet(workbook, "criteria", lines, header, number, {})
     finally:
         workbook.close()
 
