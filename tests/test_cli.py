@@ -62,7 +62,7 @@ def test_score_writes_each_format(tmp_path: Path) -> None:
     assert (tmp_path / "r.detail.csv").exists() and (tmp_path / "r.run.json").exists()
     sheets = pd.read_excel(tmp_path / "r.xlsx", sheet_name=None, dtype={"unit_id": str},
                            engine="calamine")
-    assert set(sheets) == {"ranking", "detail", "run"}
+    assert set(sheets) == {"ranking", "detail", "run", "criteria"}
     assert list(sheets["ranking"]["unit_id"]) == ["002", "001"]
     doc = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert doc["run"]["criteria_sha256"] and doc["run"]["inputs"][0]["sha256"]

@@ -530,6 +530,94 @@ def processing(y: Year) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------
+# Decision-766 counters (one row per unit x month, same rows as processing)
+# --------------------------------------------------------------------------
+
+SERVICE_766_COLUMNS = [
+    "unit_id", "month",
+    # copies of processing.csv for the same unit and month (the 766 export repeats them)
+    "files_received", "files_processed", "files_late",
+    # files (hồ sơ)
+    "files_synced", "files_e_result", "files_reused", "files_population_data",
+    "files_complained",
+    # procedures (thủ tục hành chính); stock counts as at the end of the month
+    "procedures_total", "procedures_full_online", "procedures_complete",
+    # procedures whose announcement / public posting fell due in the month
+    "procedures_to_announce", "procedures_announced_on_time",
+    "procedures_to_publish", "procedures_published_on_time",
+    # petitions (phản ánh, kiến nghị) whose handling deadline fell in the month
+    "petitions", "petitions_on_time", "petitions_late", "petitions_unsatisfied",
+]
+# (low, high) of the number of procedures a unit handles
+PROCEDURES = {"department": (40, 180), "district": (150, 260), "commune": (90, 140)}
+# civil-status and residence procedures make communes the heaviest users of population data
+LEVEL_POPULATION = {"department": -0.6, "district": 0.0, "commune": 0.5}
+
+
+def service_766(y: Year, proc: pd.DataFrame) -> pd.DataFrame:
+    """Counters for the Decision-766 indicators that processing.csv lacks.
+
+    Reads ``proc`` (this year's processing table) but draws only from its own random
+    stream, so adding this file leaves every other file byte-identical.
+    """
+    rng = rng_for("service766", y.year)
+    trend = 0.5 if y.year == 2025 else 0.0
+    by_unit = {uid: g for uid, g in proc.groupby("unit_id", sort=False)}
+    rows: list[list[object]] = []
+    for u in y.units:
+        months = by_unit[u.unit_id]
+        q = domain_quality(rng, u.quality)
+        lo, hi = PROCEDURES[u.level]
+        total = int(rng.integers(lo, hi + 1))
+        full_share = float(0.25 + 0.6 * sigmoid(-0.3 + trend + 0.9 * q + rng.normal(0, 0.3)))
+        growth = float(rng.uniform(0.0, 0.01))
+        p_incomplete = float(np.clip(0.03 * np.exp(-0.8 * q), 0.002, 0.15))
+        announces = u.level == "department"  # only departments propose announcement decisions
+        for _, r in months.iterrows():
+            m = int(r["month"])
+            received, processed, late = int(r["received"]), int(r["processed"]), int(r["late"])
+            p_sync = 0.75 + 0.25 * sigmoid(1.5 + trend + q + rng.normal(0, 0.3))
+            synced = int(rng.binomial(received, p_sync))
+            p_eres = 0.2 + 0.75 * sigmoid(-0.2 + trend + 0.9 * q + rng.normal(0, 0.2))
+            e_result = int(rng.binomial(processed, p_eres))
+            p_reuse = 0.05 + 0.7 * sigmoid(-0.8 + trend + 0.9 * q + rng.normal(0, 0.2))
+            reused = int(rng.binomial(received, p_reuse))
+            p_pop = 0.1 + 0.8 * sigmoid(LEVEL_POPULATION[u.level] + trend + 0.8 * q
+                                        + rng.normal(0, 0.2))
+            population = int(rng.binomial(received, p_pop))
+            p_compl = float(np.clip(0.03 * np.exp(-0.6 * q) + rng.normal(0, 0.005), 0.001, 0.2))
+            complained = int(rng.binomial(processed - late, p_compl))
+            share = min(1.0, full_share + growth * (m - 1))
+            full_online = int(np.floor(total * share))
+            complete = total - int(rng.binomial(total, p_incomplete))
+            p_on_time_pub = 0.7 + 0.3 * sigmoid(1.2 + q + rng.normal(0, 0.3))
+            if announces:
+                to_announce: int | None = int(rng.poisson(1.2))
+                announced = int(rng.binomial(to_announce, p_on_time_pub))
+            else:
+                to_announce = announced = None
+            to_publish = int(rng.poisson(2.5 if announces else 1.5))
+            published = int(rng.binomial(to_publish, p_on_time_pub))
+            lam = received / (400 if u.level == "department" else 150)
+            petitions = int(rng.poisson(lam))
+            p_pet = 0.6 + 0.4 * sigmoid(1.0 + 1.2 * q + rng.normal(0, 0.3))
+            pet_on_time = int(rng.binomial(petitions, p_pet))
+            p_unsat = 0.05 + 0.25 * sigmoid(-1.0 - q + rng.normal(0, 0.3))
+            unsatisfied = int(rng.binomial(pet_on_time, p_unsat))
+            rows.append([
+                u.unit_id, m, received, processed, late,
+                synced, e_result, reused, population, complained,
+                total, full_online, complete,
+                to_announce, announced, to_publish, published,
+                petitions, pet_on_time, petitions - pet_on_time, unsatisfied,
+            ])
+    df = pd.DataFrame(rows, columns=SERVICE_766_COLUMNS)
+    for c in ("procedures_to_announce", "procedures_announced_on_time"):
+        df[c] = df[c].astype("Int64")  # empty (not applicable) for districts and communes
+    return df
+
+
+# --------------------------------------------------------------------------
 # Appraisal workbook
 # --------------------------------------------------------------------------
 
@@ -686,6 +774,7 @@ def generate(out: Path) -> list[Path]:
             "survey_citizens.csv": survey_citizens(y, tiny_unit),
             "survey_businesses.csv": survey_businesses(y),
             "processing.csv": proc,
+            "service_766.csv": service_766(y, proc),
         }
         for name, df in files.items():
             to_csv(df, d / name)
