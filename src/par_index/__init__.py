@@ -7,6 +7,8 @@
 """
 
 from ._version import __version__
+from .api import compare as compare
+from .api import low_ranking as low_ranking
 from .api import resolve_sources as resolve_sources
 from .api import score as score
 from .errors import DataError as DataError
@@ -14,7 +16,9 @@ from .errors import Issue as Issue
 from .errors import ParIndexError as ParIndexError
 from .errors import SpecError as SpecError
 from .io.inputs import read_inputs as read_inputs
+from .results import Comparison as Comparison
 from .results import Results as Results
+from .results import WeakReport as WeakReport
 from .samples import bundled_path as bundled_path
 from .samples import sample_inputs as sample_inputs
 from .spec import IndexSpec as IndexSpec
@@ -24,17 +28,21 @@ from .spec import validate_spec as validate_spec
 from .tables import InputData as InputData
 
 __all__ = [
+    "Comparison",
     "DataError",
     "IndexSpec",
     "InputData",
     "Issue",
     "ParIndexError",
     "Results",
+    "WeakReport",
     "SpecError",
     "__version__",
     "bundled_path",
+    "compare",
     "dump_spec",
     "load_spec",
+    "low_ranking",
     "read_inputs",
     "resolve_sources",
     "sample_inputs",

@@ -24,7 +24,7 @@ from .errors import DataError, Issue
 from .io.inputs import TableSource, read_inputs
 from .io.readers import file_format, nfc, sha256_of, xlsx_sheet_names
 from .io.writers import write_results
-from .results import Results
+from .results import Comparison, Results, WeakReport
 from .spec.index import IndexSpec
 from .spec.loader import load_spec, spec_to_data
 from .tables import InputData
@@ -138,6 +138,63 @@ def score(spec: SpecLike, data: InputData | Mapping[str, TableSource]) -> Result
     index, path = _as_spec(spec)
     prepared = data if isinstance(data, InputData) else read_inputs(index, data)
     return _score(index, prepared, run_record(index, path, prepared))
+
+
+def _results(value: Results | str | Path) -> Results:
+    if isinstance(value, Results):
+        return value
+    from .io.results_reader import read_results
+
+    return read_results(value)
+
+
+def compare(
+    current: Results | str | Path,
+    previous: Results | str | Path,
+    crosswalk: pd.DataFrame | str | Path | None = None,
+) -> Comparison:
+    """Year-over-year changes. ``current``/``previous`` are results or files written by
+    ``par-index score``; ``crosswalk`` (previous_unit_id, current_unit_id[, weight]) carries
+    last year onto this year's map where units merged."""
+    from .compute.compare import compare as _compare
+
+    walk = crosswalk
+    if walk is not None and not isinstance(walk, pd.DataFrame):
+        from .io.readers import read_raw_table
+
+        walk, _ = read_raw_table(
+            walk,
+            "crosswalk",
+            "previous_unit_id",
+            text_columns=("previous_unit_id", "current_unit_id"),
+        )
+        walk = walk.drop(columns="__row__")
+    return _compare(_results(current), _results(previous), walk)
+
+
+def low_ranking(
+    results: Results | str | Path,
+    *,
+    bottom_share: float | None = None,
+    bottom_k: int | None = None,
+    below_share: float | None = None,
+    top_share: float = 0.25,
+    previous: Results | str | Path | None = None,
+    crosswalk: pd.DataFrame | str | Path | None = None,
+) -> WeakReport:
+    """Each unit's weak and strong indicators, and where each level loses most points."""
+    from .compute.weak import low_ranking as _low_ranking
+
+    current = _results(results)
+    comparison = compare(current, previous, crosswalk) if previous is not None else None
+    return _low_ranking(
+        current,
+        bottom_share=bottom_share,
+        bottom_k=bottom_k,
+        below_share=below_share,
+        top_share=top_share,
+        comparison=comparison,
+    )
 
 
 def score_files(

@@ -135,6 +135,69 @@ def demo(
             typer.echo(f"    {path}")
 
 
+@app.command()
+def compare(
+    current: Annotated[Path, typer.Argument(help="This year's results (from par-index score).")],
+    previous: Annotated[Path, typer.Argument(help="Last year's results.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help=".xlsx, .csv, .parquet or .json")],
+    crosswalk: Annotated[
+        Path | None,
+        typer.Option(
+            help="previous_unit_id, current_unit_id[, weight]: carries last year onto this year's "
+            "map when units merged."
+        ),
+    ] = None,
+) -> None:
+    """Year-over-year changes of every unit and node, flagging criteria changes."""
+    try:
+        comparison = api.compare(current, previous, crosswalk=crosswalk)
+        comparison.to_excel(out)
+    except ParIndexError as error:
+        _fail(error)
+        return
+    for row in comparison.summary.itertuples():
+        typer.echo(
+            f"{row.level}: {row.rose} rose, {row.fell} fell, {row.unchanged} unchanged, "
+            f"{row.new} new; mean {row.mean_previous:.2f} → {row.mean_current:.2f}"
+        )
+    changed = comparison.nodes[~comparison.nodes["comparable"]]
+    if len(changed):
+        typer.echo(f"not comparable (criteria changed): {', '.join(changed['node_id'])}")
+    typer.echo(f"wrote {out}")
+
+
+@app.command()
+def weak(
+    results: Annotated[Path, typer.Argument(help="Results written by par-index score.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help=".xlsx, .csv, .parquet or .json")],
+    bottom_share: Annotated[
+        float | None, typer.Option(help="Weak = in this bottom share of places (default 0.25).")
+    ] = None,
+    bottom_k: Annotated[int | None, typer.Option(help="Weak = in the bottom k places.")] = None,
+    below_share: Annotated[
+        float | None, typer.Option(help="Weak = below this share of the maximum.")
+    ] = None,
+    previous: Annotated[Path | None, typer.Option(help="Last year's results.")] = None,
+    crosswalk: Annotated[Path | None, typer.Option(help="Unit crosswalk, as for compare.")] = None,
+) -> None:
+    """Each unit's low-ranking indicators, ordered by points at stake."""
+    try:
+        report = api.low_ranking(
+            results,
+            bottom_share=bottom_share,
+            bottom_k=bottom_k,
+            below_share=below_share,
+            previous=previous,
+            crosswalk=crosswalk,
+        )
+        report.to_excel(out)
+    except ParIndexError as error:
+        _fail(error)
+        return
+    units = report.weak["unit_id"].nunique()
+    typer.echo(f"{len(report.weak)} weak indicators in {units} units; wrote {out}")
+
+
 criteria_app = typer.Typer(help="Work with criteria files.", no_args_is_help=True)
 app.add_typer(criteria_app, name="criteria")
 

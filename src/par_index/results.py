@@ -117,3 +117,86 @@ class Results:
             f"{lv}: {int((self.ranking['level'] == lv).sum())}" for lv in self.levels
         )
         return f"<Results {self.spec.id}: {len(self.ranking)} units ({counts})>"
+
+
+def _html_table(frame: pd.DataFrame, rows: int = 15) -> str:
+    return frame.head(rows).to_html(
+        index=False, float_format=lambda v: f"{v:.2f}", na_rep="", escape=True
+    )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Year-over-year changes: ``changes`` (one row per unit × node, the index total included
+    under the index id), ``summary`` (per level: units up / down / unchanged, means, best and
+    worst in each year), ``explain`` (per unit, the nodes that moved its total most),
+    ``units`` (units present in one year only) and ``nodes`` (which nodes compare)."""
+
+    current: Results
+    previous: Results
+    changes: pd.DataFrame
+    summary: pd.DataFrame
+    explain: pd.DataFrame
+    units: pd.DataFrame
+    nodes: pd.DataFrame
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {
+            "changes": self.changes,
+            "summary": self.summary,
+            "explain": self.explain,
+            "units": self.units,
+            "nodes": self.nodes,
+        }
+
+    def to_frame(self, kind: str = "changes") -> pd.DataFrame:
+        return self.tables()[kind].copy()
+
+    def to_excel(self, path: str | Path) -> Path:
+        from .io.writers import write_tables
+
+        return write_tables(self.tables(), Path(path), run=self.run)
+
+    @property
+    def run(self) -> dict[str, Any]:
+        return {"current": self.current.run, "previous": self.previous.run}
+
+    def _repr_html_(self) -> str:
+        parts = [
+            f"<h4>{html.escape(self.current.spec.id)} compared with "
+            f"{html.escape(self.previous.spec.id)}</h4>",
+            _html_table(self.summary),
+        ]
+        changed = self.nodes[~self.nodes["comparable"]]
+        if len(changed):
+            parts.append(
+                f"<p>{len(changed)} nodes are not comparable between the years; see "
+                "<code>.nodes</code>.</p>"
+            )
+        return "\n".join(parts)
+
+
+@dataclass(frozen=True)
+class WeakReport:
+    """Low-ranking indicators per unit (``weak``, ordered by points at stake), each unit's
+    strongest indicators (``strong``), and the indicators where each level as a whole loses
+    most points (``level``)."""
+
+    weak: pd.DataFrame
+    strong: pd.DataFrame
+    level: pd.DataFrame
+    cut: dict[str, Any] = field(default_factory=dict)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"weak": self.weak, "strong": self.strong, "level": self.level}
+
+    def to_frame(self, kind: str = "weak") -> pd.DataFrame:
+        return self.tables()[kind].copy()
+
+    def to_excel(self, path: str | Path) -> Path:
+        from .io.writers import write_tables
+
+        return write_tables(self.tables(), Path(path), run={"cut": self.cut})
+
+    def _repr_html_(self) -> str:
+        return "<h4>Weak indicators</h4>" + _html_table(self.weak)
