@@ -249,3 +249,45 @@ def test_numeric_ids_in_parquet_match_text_ids(tmp_path: Path) -> None:
     STATS.assign(ma=[1, 2]).to_parquet(tmp_path / "stats.parquet")
     sources["stats"] = tmp_path / "stats.parquet"
     assert list(pi.read_inputs(_spec(), sources).tables["stats"]["unit_id"]) == ["1", "2"]
+
+
+def test_title_two_header_rows_and_a_totals_row(tmp_path: Path) -> None:
+    spec = spec_from_data({
+        "id": "t", "name": "t", "max": 10,
+        "inputs": {"t": {"kind": "table", "unit_column": "ma", "header_rows": 2}},
+        "units": {"name_column": "ten", "level": "x"},
+        "criteria": [{"id": "a", "name": "a", "max": 10,
+                      "measure": {"kind": "column", "table": "t", "column": "diem"}}]})
+    path = tmp_path / "t.csv"
+    path.write_text("BẢNG ĐIỂM NĂM 2025\n\nma,ten,diem\nMã,Tên đơn vị,Điểm\n"
+                    "001,Xã A,5\n002,Xã B,7\n,Tổng cộng,12\n", encoding="utf-8")
+    results = pi.score(spec, {"t": path})
+    assert dict(zip(results.ranking["unit_id"], results.ranking["score"], strict=True)) == {
+        "001": 5.0, "002": 7.0}
+    counts = {r["what"]: r["count"] for r in results.run["rows"]}
+    assert counts["totals rows skipped"] == 1 and counts["rows used"] == 2
+    detail = pi.read_inputs(spec, {"t": path}).tables["t"]
+    assert list(detail["__row__"]) == [5, 6]  # file rows, for error messages
+
+
+def test_merged_header_cells_take_the_name_below(tmp_path: Path) -> None:
+    path = tmp_path / "t.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("t")
+    sheet.merge_range(0, 2, 0, 3, "Điểm")  # merged over two sub-columns
+    for j, name in enumerate(["ma", "ten"]):
+        sheet.write_string(0, j, name)
+    sheet.write_string(1, 2, "tu_cham")
+    sheet.write_string(1, 3, "tham_dinh")
+    sheet.write_row(2, 0, ["001", "Xã A", 5, 4])
+    book.close()
+    spec = spec_from_data({
+        "id": "t", "name": "t", "max": 10,
+        "inputs": {"t": {"kind": "table", "unit_column": "ma", "header_rows": 2}},
+        "units": {"name_column": "ten", "level": "x"},
+        "criteria": [{"id": "a", "name": "a", "max": 10, "measure": {
+            "kind": "appraisal", "table": "t", "appraised": "tham_dinh",
+            "self_assessed": "tu_cham"}}]})
+    # the merged cell's text stays on the first column; the second takes the sub-header
+    frame = pi.read_inputs(spec, {"t": path}).tables["t"]
+    assert frame["tham_dinh"].tolist() == [4.0]

@@ -192,6 +192,7 @@ def _read_one(
         table.unit_column,
         sheet=table.sheet,
         header_row=table.header_row,
+        header_rows=table.header_rows,
         encoding=table.encoding,
         text_columns=tuple(text_columns),
     )
@@ -242,6 +243,12 @@ def _prepare(
             {"table": source.table, "what": "blank rows skipped", "count": int(blank_rows.sum())}
         )
         frame = frame.loc[~blank_rows].reset_index(drop=True)
+    totals = _totals_rows(frame, table.unit_column)
+    if totals.any():
+        counts.append(
+            {"table": source.table, "what": "totals rows skipped", "count": int(totals.sum())}
+        )
+        frame = frame.loc[~totals].reset_index(drop=True)
     out = pd.DataFrame({UNIT: frame[table.unit_column].astype(object), ROW: frame[ROW]})
     no_id = out[UNIT].isna().to_numpy()
     if no_id.any():
@@ -321,6 +328,32 @@ def _prepare(
                 )
             )
     return out, issues, counts
+
+
+TOTAL_WORDS = frozenset({"tổng cộng", "tổng", "cộng", "tổng số", "total", "grand total", "sum"})
+
+
+def _totals_rows(frame: pd.DataFrame, unit_column: str) -> np.ndarray:
+    """Rows that are a spreadsheet's totals line ("Tổng cộng"): their unit cell is empty or a
+    totals word, and a text cell in the row says so. They are skipped and counted, not read as
+    a unit."""
+    ids = frame[unit_column]
+    candidate = np.array(
+        ids.isna() | ids.map(lambda v: isinstance(v, str) and v.strip().lower() in TOTAL_WORDS),
+        dtype=bool,
+    )
+    if not candidate.any():
+        return candidate
+    text = frame.loc[candidate].drop(columns=[ROW]).astype(object)
+    says_total = text.apply(
+        lambda row: any(
+            isinstance(v, str) and v.strip().lower().rstrip(":") in TOTAL_WORDS for v in row
+        ),
+        axis=1,
+    )
+    out = np.zeros(len(frame), dtype=bool)
+    out[np.flatnonzero(candidate)[np.array(says_total, dtype=bool)]] = True
+    return out
 
 
 def _prepare_survey(
@@ -456,12 +489,13 @@ def _units(
             Issue(
                 "missing_column",
                 source.where(column=id_column),
-                f"units.id_column '{id_column}' is not in the units table.",
+                f"the unit column '{id_column}' is not in the units table.",
                 did_you_mean(id_column, list(frame.columns)),
             )
         ]
     content = [c for c in frame.columns if c != ROW]
     rows = frame.loc[~frame[content].isna().all(axis=1)]
+    rows = rows.loc[~_totals_rows(rows, id_column)]
     ids = rows[id_column]
     names = rows[u.name_column] if u.name_column else ids
     if u.level_column:

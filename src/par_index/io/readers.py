@@ -9,6 +9,7 @@ decomposed Vietnamese spellings match.
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from ..errors import DataError, Issue, data_error, did_you_mean
 ROW = "__row__"
 """Column holding each row's 1-based row number in its file, for error messages."""
 
-MAX_XLSX_INFLATED = 2_000_000_000
+MAX_XLSX_INFLATED = 1_000_000_000
 MAX_XLSX_CELLS = 200_000_000
 HEADER_SEARCH_ROWS = 30
 
@@ -157,8 +158,15 @@ def _find_header(cells: pd.DataFrame, unit_column: str, source: Source) -> int:
     )
 
 
-def _frame_from_cells(cells: pd.DataFrame, header_index: int, source: Source) -> pd.DataFrame:
+def _frame_from_cells(
+    cells: pd.DataFrame, header_index: int, source: Source, header_rows: int = 1
+) -> pd.DataFrame:
+    """Columns named by the header row; with ``header_rows`` > 1 the following rows are header
+    too, not data (see :func:`_merge_header`)."""
     header = cells.iloc[header_index].tolist()
+    for extra in range(1, header_rows):
+        if header_index + extra < len(cells):
+            header = _merge_header(header, cells.iloc[header_index + extra].tolist())
     names: list[str] = []
     issues: list[Issue] = []
     for j, value in enumerate(header):
@@ -180,17 +188,46 @@ def _frame_from_cells(cells: pd.DataFrame, header_index: int, source: Source) ->
         names.append(name)
     if issues:
         raise DataError(f"{source.where()}: duplicate column names", issues)
-    frame = cells.iloc[header_index + 1 :].copy()
+    first = header_index + max(header_rows, 1)
+    frame = cells.iloc[first:].copy()
     frame.columns = pd.Index(names)
     frame = frame[[c for c in names if not (c.startswith("__blank_") and frame[c].isna().all())]]
-    frame[ROW] = range(header_index + 2, header_index + 2 + len(frame))
+    frame[ROW] = range(first + 1, first + 1 + len(frame))
     return frame.reset_index(drop=True)
 
 
-def _check_xlsx(path: Path) -> None:
-    """Refuse zip bombs and absurd sheet extents before any parser allocates for them."""
-    import re
+def _merge_header(top: list[Any], below: list[Any]) -> list[Any]:
+    """Names from a header row and the header row below it.
 
+    A full row of names over a row of labels (codes over Vietnamese captions) keeps the names.
+    A caption merged over several sub-columns ("Điểm" over "tu_cham" | "tham_dinh") gives way to
+    the sub-headers: an empty cell takes the one below it, and so does a caption whose right
+    neighbour is empty while both have sub-headers below.
+    """
+    names = list(top)
+    for j, (upper, lower) in enumerate(zip(top, below, strict=True)):
+        if _blank(lower):
+            continue
+        spans = j + 1 < len(top) and _blank(top[j + 1]) and not _blank(below[j + 1])
+        if _blank(upper) or spans:
+            names[j] = lower
+    return names
+
+
+def _blank(value: Any) -> bool:
+    return (
+        value is None or (isinstance(value, float) and pd.isna(value)) or str(value).strip() == ""
+    )
+
+
+def _check_xlsx(path: Path) -> None:
+    """Refuse zip bombs and absurd sheet extents before any parser allocates for them.
+
+    calamine allocates a dense grid from the first to the last used cell and aborts the whole
+    process when that fails (a 5 KB file with one cell at XFD1048576 does it), so the extent
+    is read from the XML first: the declared dimension, the last row number and any
+    column reference past Z.
+    """
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
@@ -203,24 +240,49 @@ def _check_xlsx(path: Path) -> None:
                     f"of {MAX_XLSX_INFLATED:,}.",
                 )
             for info in infos:
+                ratio = info.file_size / max(info.compress_size, 1)
+                if info.file_size > 20_000_000 and ratio > MAX_XLSX_RATIO:
+                    raise data_error(
+                        "too_large",
+                        f"{path.name}, {info.filename}",
+                        f"a part inflates {ratio:.0f}-fold (to {info.file_size:,} bytes); real "
+                        f"workbooks stay below {MAX_XLSX_RATIO}-fold. Refused as a zip bomb.",
+                    )
                 if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
-                    with archive.open(info) as handle:
-                        head = handle.read(4096).decode("utf-8", "replace")
-                    match = re.search(r'<dimension ref="[A-Z]+(\d+):([A-Z]+)(\d+)"', head)
-                    if match:
-                        rows = int(match.group(3))
-                        cols = _column_number(match.group(2))
-                        if rows * cols > MAX_XLSX_CELLS:
-                            raise data_error(
-                                "too_large",
-                                f"{path.name}, {info.filename}",
-                                f"the sheet declares {rows:,} rows × {cols:,} columns, over the "
-                                f"limit of {MAX_XLSX_CELLS:,} cells.",
-                            )
+                    _check_extent(archive, info, path)
     except zipfile.BadZipFile:
         raise data_error(
             "wrong_format", str(path), "the .xlsx is not a valid zip archive."
         ) from None
+
+
+MAX_XLSX_RATIO = 200
+_DIMENSION = re.compile(rb'<dimension ref="[A-Z]*\d*:?([A-Z]+)(\d+)"')
+_ROW = re.compile(rb'<row r="(\d+)"')
+_WIDE_CELL = re.compile(rb' r="([A-Z]{2,3})\d')
+
+
+def _check_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> None:
+    rows, cols, tail = 0, 1, b""
+    with archive.open(info) as handle:
+        while block := handle.read(4 << 20):
+            chunk = tail + block
+            if rows == 0 and (match := _DIMENSION.search(chunk)):
+                cols = max(cols, _column_number(match.group(1).decode()))
+                rows = max(rows, int(match.group(2)))
+            found = _ROW.findall(chunk)
+            if found:
+                rows = max(rows, int(found[-1]))
+            for letters in set(_WIDE_CELL.findall(chunk)):
+                cols = max(cols, _column_number(letters.decode()))
+            if rows * cols > MAX_XLSX_CELLS:
+                raise data_error(
+                    "too_large",
+                    f"{path.name}, {info.filename}",
+                    f"the sheet spans {rows:,} rows × {cols:,} columns, over the limit of "
+                    f"{MAX_XLSX_CELLS:,} cells (a cell far from the data?).",
+                )
+            tail = chunk[-64:]
 
 
 def _column_number(letters: str) -> int:
@@ -287,6 +349,7 @@ def read_raw_table(
     *,
     sheet: str | None = None,
     header_row: int | None = None,
+    header_rows: int = 1,
     encoding: str | None = None,
     text_columns: tuple[str, ...] = (),
 ) -> tuple[pd.DataFrame, Source]:
@@ -331,7 +394,7 @@ def read_raw_table(
             source.where(),
             f"header_row {header_row} is past the end of the table ({len(cells)} rows).",
         )
-    frame = _frame_from_cells(cells, index, source)
+    frame = _frame_from_cells(cells, index, source, header_rows)
     source = Source(table, str(file), source.sheet, digest, index + 1)
     for column in text_columns:
         if column in frame.columns:
@@ -340,21 +403,28 @@ def read_raw_table(
 
 
 def _read_csv_cells(file: Path, encoding: str | None, source: Source) -> pd.DataFrame:
+    import csv
     import io
     import warnings
 
     text = _decode_csv(file, encoding)
+    separator = _separator(file, text)
+    # a title line above the header has fewer fields than the table: size the columns by the
+    # widest of the first lines, so the parser does not stop at the header
+    head = text.splitlines()[:HEADER_SEARCH_ROWS]
+    width = max((len(row) for row in csv.reader(head, delimiter=separator)), default=1)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             cells = pd.read_csv(
                 io.StringIO(text),
                 header=None,
+                names=range(max(width, 1)),
                 dtype=str,
                 keep_default_na=False,
                 na_values=[""],
                 skip_blank_lines=False,
-                sep=_separator(file, text),
+                sep=separator,
                 engine="c",
             )
     except pd.errors.ParserError as exc:

@@ -18,6 +18,9 @@ class ReadOptions(SpecModel):
     """Worksheet name (.xlsx). Default: a sheet named like the table, or the only sheet."""
     header_row: Annotated[int, Field(ge=1)] | None = None
     """1-based row of the column names. Default: the first row holding the unit column."""
+    header_rows: Annotated[int, Field(ge=1, le=10)] = 1
+    """How many rows the header takes: 2 for an English row plus a Vietnamese row, or
+    sub-headers under merged cells (an empty name takes the cell below it)."""
     decimal: Literal[".", ","] = "."
     """Decimal mark of numbers stored as text (``8,59`` needs ``decimal: ","``)."""
     encoding: str | None = None
