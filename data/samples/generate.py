@@ -758,7 +758,10 @@ def generate(out: Path) -> list[Path]:
 
     crosswalk = list(cw_communes)
     crosswalk += [(m[0], m[2], int(processed24[m[0]])) for m in MERGED_DEPARTMENTS]
-    crosswalk += [(u.unit_id, u.unit_id, 1) for u in y25.units if u.level == "department"]
+    # every department row is weighted by its 2024 workload, so a merged department's
+    # previous score is the workload-weighted mean of itself and the one merged into it
+    crosswalk += [(u.unit_id, u.unit_id, int(processed24[u.unit_id]))
+                  for u in y25.units if u.level == "department"]
     cw = pd.DataFrame(crosswalk, columns=["previous_unit_id", "current_unit_id", "weight"])
     cw = cw.sort_values(["current_unit_id", "previous_unit_id"], kind="stable")
 

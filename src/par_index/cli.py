@@ -78,9 +78,15 @@ def score(
         return
     for level in results.levels:
         ranking = results.level(level)
-        best = ranking.iloc[0]
+        ranked = ranking[ranking["rank"].notna()]
+        if ranked.empty:
+            typer.echo(f"{level}: {len(ranking)} units, none scored")
+            continue
+        best = ranked.iloc[0]
+        unranked = len(ranking) - len(ranked)
+        extra = f" ({unranked} without a score)" if unranked else ""
         typer.echo(
-            f"{level}: {len(ranking)} units ranked; first: {best['unit_name']} "
+            f"{level}: {len(ranked)} units ranked{extra}; first: {best['unit_name']} "
             f"({best['score']:.2f})"
         )
     for warning in results.run.get("warnings", []):

@@ -6,14 +6,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ParIndexError
+from .spec.index import IndexSpec
 
 SAMPLE_YEARS = (2024, 2025)
 SAMPLE_FILES = {
     "registry": "registry.csv",
-    "survey": "survey_citizens.csv",
+    "survey_citizens": "survey_citizens.csv",
+    "survey_businesses": "survey_businesses.csv",
     "processing": "processing.csv",
+    "service_766": "service_766.csv",
     "appraisal": "appraisal.xlsx",
 }
+ALIASES = {"survey": "survey_citizens"}
+"""The PAR files call the citizen survey input ``survey``."""
 
 
 def _roots() -> list[Path]:
@@ -36,11 +41,32 @@ def bundled_path(relative: str) -> Path:
     )
 
 
-def sample_inputs(year: int) -> dict[str, Path]:
-    """The sample input files of a year, keyed by the input names of ``par-<year>.yaml``."""
+def sample_inputs(year: int, criteria: IndexSpec | str | Path | None = None) -> dict[str, Path]:
+    """The sample input files of a year, keyed by input name.
+
+    Without ``criteria``: the inputs of the bundled PAR files (registry, survey, processing,
+    appraisal). With a criteria file (or its path): exactly the inputs it declares, matched by
+    name to the sample files.
+    """
     if year not in SAMPLE_YEARS:
         raise ParIndexError(f"sample data exists for {list(SAMPLE_YEARS)}. Got {year} instead.")
-    return {name: bundled_path(f"samples/{year}/{file}") for name, file in SAMPLE_FILES.items()}
+    if criteria is None:
+        names = ["registry", "survey", "processing", "appraisal"]
+    else:
+        from .spec.loader import load_spec
+
+        spec = criteria if isinstance(criteria, IndexSpec) else load_spec(criteria)
+        names = list(spec.inputs)
+        unknown = [n for n in names if ALIASES.get(n, n) not in SAMPLE_FILES]
+        if unknown:
+            raise ParIndexError(
+                f"the samples have no input named {unknown}; they have "
+                f"{sorted([*SAMPLE_FILES, *ALIASES])}."
+            )
+    return {
+        name: bundled_path(f"samples/{year}/{SAMPLE_FILES[ALIASES.get(name, name)]}")
+        for name in names
+    }
 
 
 @dataclass(frozen=True)

@@ -140,6 +140,9 @@ def read_inputs(spec: IndexSpec, sources: Mapping[str, TableSource]) -> InputDat
 
     units, unit_issues = _units(spec, frames[units_table_name(spec)], infos[units_table_name(spec)])
     issues += unit_issues
+    if not issues and spec.units.score_levels is not None:
+        units, typed, left_out = _score_levels_only(units, typed, spec.units.score_levels)
+        accounting += left_out
     if not issues:
         typed, excluded, unknown_issues = _match_units(spec, typed, infos, units)
         issues += unknown_issues
@@ -561,6 +564,33 @@ def _units(
             )
         )
     return units.reset_index(drop=True), issues
+
+
+def _score_levels_only(
+    units: pd.DataFrame, typed: dict[str, pd.DataFrame], levels: list[str]
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], list[dict[str, object]]]:
+    keep = units["level"].isin(levels).to_numpy()
+    dropped = set(units.loc[~keep, "unit_id"])
+    counts: list[dict[str, object]] = [
+        {
+            "table": "units",
+            "what": f"units left out: level not in {levels}",
+            "count": int((~keep).sum()),
+        }
+    ]
+    out = {}
+    for name, frame in typed.items():
+        other = frame[UNIT].isin(dropped).to_numpy()
+        if other.any():
+            counts.append(
+                {
+                    "table": name,
+                    "what": "rows excluded: unit's level not scored",
+                    "count": int(other.sum()),
+                }
+            )
+        out[name] = frame.loc[~other].reset_index(drop=True)
+    return units.loc[keep].reset_index(drop=True), out, counts
 
 
 def _match_units(

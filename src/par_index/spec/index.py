@@ -88,6 +88,10 @@ class Units(SpecModel):
     level: str | None = None
     """The level of every unit, when the table has no level column."""
     group_column: str | None = None
+    score_levels: list[str] | None = None
+    """Score only the units of these levels; the units table's other units (and their rows in
+    every table) are left out and counted in the run record — for a commune-only index fed
+    the province's whole registry."""
     unknown_units: Literal["error", "exclude"] = "error"
     """Rows whose unit is not a registered unit: refuse (default) or exclude and count them."""
 
