@@ -89,7 +89,7 @@ class _Scorer:
         nobody: it is not an error (a run may cover only some levels) but it is reported."""
         if listed is None:
             return
-        known = {str(v) for v in present if v is not None}
+        known = {str(v) for v in present if isinstance(v, str)}
         unknown = [v for v in listed if v not in known]
         if unknown:
             shown = sorted(known)[:20]
@@ -374,6 +374,8 @@ def contributions(result: NodeScores, points: np.ndarray) -> None:
             share = np.where(total != 0, term / np.where(total != 0, total, 1.0), 0.0)
         child_points = np.where(np.isnan(points), np.nan, points * share)
         child_points = np.where(child.applicable & ~np.isnan(child.score), child_points, np.nan)
+        # an imputed (or missing_when) node's score did not come from its children
+        child_points = np.where(result.status == MISSING, np.nan, child_points)
         contributions(child, child_points)
 
 

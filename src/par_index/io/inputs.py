@@ -456,6 +456,7 @@ def _ratio_rows(
                 source,
                 f"{' + '.join(ratio.denominator)} must be given where "
                 f"{' + '.join(ratio.numerator)} is",
+                values=pd.Series([f"{n:g} over a blank" for n in numerator]),
             )
         )
     if not ratio.bounded:
@@ -570,6 +571,18 @@ def _score_levels_only(
     units: pd.DataFrame, typed: dict[str, pd.DataFrame], levels: list[str]
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], list[dict[str, object]]]:
     keep = units["level"].isin(levels).to_numpy()
+    if not keep.any():
+        present = sorted({str(v) for v in units["level"] if v is not None})
+        raise DataError(
+            "nothing to score",
+            [
+                Issue(
+                    "no_units",
+                    "units.score_levels",
+                    f"no unit has a level in {levels}. Levels present: {present}.",
+                )
+            ],
+        )
     dropped = set(units.loc[~keep, "unit_id"])
     counts: list[dict[str, object]] = [
         {

@@ -129,7 +129,7 @@ def structure_to_data(table: pd.DataFrame, options: ImportOptions, source: str) 
                 node = {
                     "id": node_id,
                     "name": str(value),
-                    "max": options.scale,
+                    **({} if options.aggregation == "sum" else {"max": options.scale}),
                     "aggregation": options.aggregation,
                     "children": [],
                 }
@@ -140,7 +140,7 @@ def structure_to_data(table: pd.DataFrame, options: ImportOptions, source: str) 
     return {
         "id": options.index_id,
         "name": options.index_name,
-        "max": options.scale,
+        **({} if options.aggregation == "sum" else {"max": options.scale}),
         "aggregation": options.aggregation,
         **options.extra,
         "inputs": {options.table: {"kind": "table", "unit_column": options.unit_column}},
@@ -165,7 +165,7 @@ def _leaf(
     maximum = _number(row[found["max"]]) if found["max"] else None
     leaf["max"] = maximum if maximum is not None else options.scale
     weight = _number(row[found["weight"]]) if found["weight"] else None
-    if weight is not None and options.aggregation != "sum":
+    if weight is not None and options.aggregation in ("weighted_mean", "geometric_mean"):
         leaf["weight"] = weight
     if options.leaf_missing:
         leaf["missing"] = options.leaf_missing
@@ -192,16 +192,5 @@ def import_structure(path: str | Path, options: ImportOptions) -> dict[str, Any]
     """Read a structure table (.csv, .xlsx, .parquet) and build criteria data from it."""
     file = Path(path)
     file_format(file)
-    probe, _ = read_raw_table(file, file.stem, _guess_id_header(file), text_columns=())
+    probe, _ = read_raw_table(file, file.stem, "id", header_row=1, text_columns=())
     return structure_to_data(probe, options, str(file))
-
-
-def _guess_id_header(path: Path) -> str:
-    """The header cell that names the id column (the reader finds the header row by it)."""
-    if path.suffix.lower() == ".csv":
-        first = path.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
-        for alias in ALIASES["id"]:
-            for cell in first:
-                if cell.strip().lower() == alias:
-                    return cell.strip()
-    return "id"

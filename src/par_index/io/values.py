@@ -45,7 +45,10 @@ def parse_numbers(series: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndarr
     if pd.api.types.is_bool_dtype(series):
         return np.full(len(series), np.nan), np.ones(len(series), dtype=bool)
     if pd.api.types.is_numeric_dtype(series):
-        return np.array(series, dtype="float64"), np.zeros(len(series), bool)
+        values = np.array(series, dtype="float64")
+        infinite = np.isinf(values)
+        values[infinite] = np.nan
+        return values, infinite
     obj = series.astype(object)
     inferred = pd.api.types.infer_dtype(obj, skipna=True)
     if inferred in ("integer", "floating", "mixed-integer-float", "decimal", "empty"):

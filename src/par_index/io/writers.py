@@ -50,6 +50,11 @@ def check_output(path: Path, inputs: Iterable[str | Path] = ()) -> None:
             f"{path}: the output format is chosen by its extension, one of "
             f"{', '.join(FORMATS)}. Got '{path.suffix or path.name}' instead."
         )
+    not_an_input(path, inputs)
+
+
+def not_an_input(path: Path, inputs: Iterable[str | Path]) -> None:
+    """Refuse to write ``path`` over one of the run's own input files."""
     target = path.resolve()
     for item in inputs:
         if Path(item).resolve() == target:
@@ -152,6 +157,8 @@ def write_tables(
             write_frame_csv(frame, target)
         else:
             atomic_write(target, _parquet_writer(frame))
+    for part, extension in (("run", ".json"), ("criteria", ".yaml")):
+        not_an_input(sidecar(path, part, extension), inputs)
     if run is not None:
         text = json.dumps(run, ensure_ascii=False, indent=1)
         atomic_write(sidecar(path, "run", ".json"), lambda tmp: tmp.write_text(text, "utf-8"))

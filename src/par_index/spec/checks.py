@@ -73,6 +73,18 @@ def structural_issues(data: dict[str, Any]) -> list[Issue]:
                 f"several inputs {sorted(inputs)}.",
             )
         )
+    score_levels = units.get("score_levels")
+    if levels is not None and isinstance(score_levels, list):
+        for level in score_levels:
+            if level not in levels:
+                issues.append(
+                    Issue(
+                        "unknown_level",
+                        "units.score_levels",
+                        f"level must be one of {levels}. Got '{level}' instead.",
+                        did_you_mean(str(level), levels),
+                    )
+                )
     if units.get("level") is not None and units.get("level_column") is not None:
         issues.append(Issue("conflict", "units", "give either level or level_column, not both."))
 
