@@ -214,33 +214,53 @@ def _crosswalk_issues(walk: pd.DataFrame, previous: Results, current: Results) -
 def _comparable_share(
     detail: pd.DataFrame, spec: IndexSpec, comparable: dict[str, bool]
 ) -> pd.DataFrame:
-    """Per unit × inner node: Σ score / Σ maximum over its comparable leaves."""
-    leaves_under: dict[str, list[str]] = {}
+    """Per unit × inner node: the node's share recomputed over its comparable leaves only.
 
-    def collect(node: Node, key: str) -> list[str]:
+    Each leaf weighs in an ancestor by the product, down the path, of its fraction of each
+    parent (max / Σ max under sum and share_of_max, weight / Σ weight under the means), so the
+    result equals the node's own share when every leaf is comparable.
+    """
+    fractions: dict[str, dict[str, float]] = {}  # ancestor -> comparable leaf -> weight
+
+    def collect(node: Node, key: str) -> dict[str, float]:
         if node.children is None:
-            found = [node.id] if comparable.get(node.id, False) else []
+            found = {node.id: 1.0} if comparable.get(node.id, False) else {}
         else:
-            found = [leaf for child in node.children for leaf in collect(child, child.id)]
-        leaves_under[key] = found
+            parts = [_part(node, child) for child in node.children]
+            total = sum(parts) or 1.0
+            found = {}
+            for child, part in zip(node.children, parts, strict=True):
+                for leaf, weight in collect(child, child.id).items():
+                    found[leaf] = weight * part / total
+        fractions[key] = found
         return found
 
     collect(spec.as_root(), spec.id)
+    leaf_rows = detail[detail["is_leaf"] & detail["score"].notna() & detail["maximum"].gt(0)]
+    leaf_share = leaf_rows.assign(_share=leaf_rows["score"] / leaf_rows["maximum"])
     rows = []
-    leaf_rows = (
-        detail[detail["is_leaf"] & detail["score"].notna()] if "is_leaf" in detail else detail
-    )
-    indexed = leaf_rows.set_index("node_id")
-    for node_id, leaves in leaves_under.items():
+    for node_id, leaves in fractions.items():
         if not leaves:
             continue
-        part = indexed.loc[indexed.index.intersection(leaves)]
-        sums = part.groupby("unit_id")[["score", "maximum"]].sum()
-        share = (sums["score"] / sums["maximum"]).rename("share_comparable")
+        part = leaf_share[leaf_share["node_id"].isin(set(leaves))]
+        weight = part["node_id"].map(leaves).astype("float64")
+        sums = (
+            pd.DataFrame({"unit_id": part["unit_id"], "_w": weight, "_ws": weight * part["_share"]})
+            .groupby("unit_id")[["_w", "_ws"]]
+            .sum()
+        )
+        share = (sums["_ws"] / sums["_w"]).rename("share_comparable")
         rows.append(share.reset_index().assign(node_id=node_id))
     if not rows:
         return pd.DataFrame(columns=["unit_id", "node_id", "share_comparable"])
     return pd.concat(rows, ignore_index=True)
+
+
+def _part(parent: Node, child: Node) -> float:
+    """A child's weight in its parent's share."""
+    if parent.effective_aggregation in ("sum", "share_of_max"):
+        return child.declared_max() or 0.0
+    return child.weight if child.weight is not None else 1.0
 
 
 def compare(
@@ -418,7 +438,14 @@ def _explain(changes: pd.DataFrame, index_id: str, top: int = 5) -> pd.DataFrame
     leaves["order"] = leaves.groupby("unit_id").cumcount() + 1
     leaves = leaves[leaves["order"] <= top]
     total = changes[changes["node_id"] == index_id].set_index("unit_id")["score_change"]
-    phrases = leaves["points_change"].map(lambda v: f"{v:+.2f} from ") + leaves["node_name"]
+    phrases = pd.Series(
+        [
+            f"{v:+.2f} from {n}"
+            for v, n in zip(leaves["points_change"], leaves["node_name"], strict=True)
+        ],
+        index=leaves.index,
+        dtype=object,
+    )
     texts = phrases.groupby(leaves["unit_id"]).agg(", ".join)
     out = leaves[
         [

@@ -13,7 +13,7 @@ from ..errors import DataError, Issue, data_error
 from ..results import DETAIL_COLUMNS, RANKING_LEAD, Results
 from ..spec.loader import parse_yaml, spec_from_data
 from .readers import file_format
-from .writers import FORMULA_PREFIXES, sidecar
+from .writers import sidecar, unescape_cell
 
 TEXT_COLUMNS = (
     "unit_id",
@@ -73,8 +73,23 @@ def _read_xlsx(file: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any], 
             f"and 'detail'. Missing: {missing}; sheets present: {sheets}.",
         )
     text = dict.fromkeys(TEXT_COLUMNS, str)
-    ranking = pd.read_excel(file, sheet_name="ranking", engine="calamine", dtype=text)
-    detail = pd.read_excel(file, sheet_name="detail", engine="calamine", dtype=text)
+    # keep_default_na=False: a unit may be called "NA" or "None"
+    ranking = pd.read_excel(
+        file,
+        sheet_name="ranking",
+        engine="calamine",
+        dtype=text,
+        keep_default_na=False,
+        na_values=[""],
+    )
+    detail = pd.read_excel(
+        file,
+        sheet_name="detail",
+        engine="calamine",
+        dtype=text,
+        keep_default_na=False,
+        na_values=[""],
+    )
     run: dict[str, Any] = {}
     if "run" in sheets:
         for key, value in pd.read_excel(
@@ -101,24 +116,21 @@ def _read_table(file: Path, kind: str) -> pd.DataFrame:
         )
     if kind == "parquet":
         return pd.read_parquet(file)
-    frame = pd.read_csv(file, encoding="utf-8-sig", dtype=dict.fromkeys(TEXT_COLUMNS, str))
+    frame = pd.read_csv(
+        file,
+        encoding="utf-8-sig",
+        dtype=dict.fromkeys(TEXT_COLUMNS, str),
+        keep_default_na=False,
+        na_values=[""],
+    )
     return _unescape(frame)
 
 
 def _unescape(frame: pd.DataFrame) -> pd.DataFrame:
     """Undo the apostrophe that CSV output puts before text a spreadsheet would evaluate."""
     for column in frame.columns:
-        if frame[column].dtype == object:
-            frame[column] = frame[column].map(
-                lambda v: (
-                    v[1:]
-                    if isinstance(v, str)
-                    and v.startswith("'")
-                    and v[1:2] in FORMULA_PREFIXES
-                    and len(v) > 1
-                    else v
-                )
-            )
+        if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
+            frame[column] = frame[column].astype(object).map(unescape_cell)
     return frame
 
 

@@ -64,14 +64,30 @@ def not_an_input(path: Path, inputs: Iterable[str | Path]) -> None:
 
 
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells a spreadsheet would evaluate with an apostrophe."""
+    """Prefix text cells a spreadsheet would evaluate with an apostrophe (and text that already
+    starts with one, so that :func:`unescape_cell` gives every name back exactly)."""
     out = frame.copy()
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_PREFIXES) else v
-            )
+            out[column] = out[column].astype(object).map(escape_cell)
     return out
+
+
+def escape_cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith((*FORMULA_PREFIXES, "'")):
+        return "'" + value
+    return value
+
+
+def unescape_cell(value: Any) -> Any:
+    if (
+        isinstance(value, str)
+        and value.startswith("'")
+        and value[1:2].startswith((*FORMULA_PREFIXES, "'"))
+        and len(value) > 1
+    ):
+        return value[1:]
+    return value
 
 
 def _jsonable(value: Any) -> Any:
