@@ -240,7 +240,20 @@ def _prepare(
     issues: list[Issue] = []
     counts: list[dict[str, object]] = []
     content = [c for c in frame.columns if c != ROW]
-    blank_rows = frame[content].isna().all(axis=1).to_numpy()
+    blank_rows = np.array(frame[content].isna().all(axis=1), dtype=bool)
+    no_unit = np.flatnonzero(np.array(frame[table.unit_column].isna(), dtype=bool) & ~blank_rows)
+    if no_unit.size:  # a row of spaces is a blank row too
+        cells = frame.iloc[no_unit][content].astype(object)
+        spaces = cells.apply(
+            lambda row: all(
+                v is None
+                or (isinstance(v, float) and np.isnan(v))
+                or (isinstance(v, str) and not v.strip())
+                for v in row
+            ),
+            axis=1,
+        )
+        blank_rows[no_unit[np.array(spaces, dtype=bool)]] = True
     if blank_rows.any():
         counts.append(
             {"table": source.table, "what": "blank rows skipped", "count": int(blank_rows.sum())}
@@ -517,7 +530,7 @@ def _units(
             "unit_name": names.where(names.notna(), ids)
             .map(lambda v: nfc(str(v)))
             .to_numpy(dtype=object),
-            "level": levels.map(lambda v: None if v is None else nfc(str(v))).to_numpy(
+            "level": levels.map(lambda v: None if pd.isna(v) else nfc(str(v))).to_numpy(
                 dtype=object
             ),
             "group": groups.map(lambda v: None if v is None or v != v else nfc(str(v))).to_numpy(

@@ -12,6 +12,7 @@ import hashlib
 import re
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,7 +123,12 @@ def _decode_csv(path: Path, encoding: str | None) -> str:
                 f"cannot decode the file as the declared encoding '{encoding}': {exc}",
             ) from None
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise data_error(
+                "encoding", str(path), f"the file starts as UTF-16 but is not valid UTF-16: {exc}"
+            ) from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -250,31 +256,54 @@ def _check_xlsx(path: Path) -> None:
                     )
                 if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
                     _check_extent(archive, info, path)
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
         raise data_error(
-            "wrong_format", str(path), "the .xlsx is not a valid zip archive."
+            "wrong_format", str(path), f"the .xlsx is not a valid zip archive ({exc})."
         ) from None
 
 
 MAX_XLSX_RATIO = 200
-_DIMENSION = re.compile(rb'<dimension ref="[A-Z]*\d*:?([A-Z]+)(\d+)"')
-_ROW = re.compile(rb'<row r="(\d+)"')
-_WIDE_CELL = re.compile(rb' r="([A-Z]{2,3})\d')
+_Q = rb"""["']"""
+_DIMENSION = re.compile(rb"<dimension\s+ref=" + _Q + rb"[A-Z]*\d*:?([A-Z]+)(\d+)")
+_ROW_REF = re.compile(rb"<row\b[^>]*?\sr=" + _Q + rb"(\d+)")
+_ROW_TAG = re.compile(rb"<row\b")
+_COLUMN_3 = re.compile(rb"r=" + _Q + rb"([A-Z]{3})\d")  # rows have digits only
+_COLUMN_2 = re.compile(rb"r=" + _Q + rb"([A-Z]{2})\d")
 
 
 def _check_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> None:
-    rows, cols, tail = 0, 1, b""
+    """Bound the grid a parser would allocate: rows by the largest row reference or the
+    number of rows, columns by the largest column reference or the most cells in one row (cells
+    and rows may omit their reference; their position is then their order)."""
+    rows, cols, counted, tail = 0, 1, 0, b""
     with archive.open(info) as handle:
         while block := handle.read(4 << 20):
             chunk = tail + block
             if rows == 0 and (match := _DIMENSION.search(chunk)):
                 cols = max(cols, _column_number(match.group(1).decode()))
                 rows = max(rows, int(match.group(2)))
-            found = _ROW.findall(chunk)
-            if found:
-                rows = max(rows, int(found[-1]))
-            for letters in set(_WIDE_CELL.findall(chunk)):
+            counted += len(_ROW_TAG.findall(block))
+            found = _ROW_REF.findall(chunk)
+            rows = max(rows, counted, int(found[-1]) if found else 0)
+            for letters in set(_COLUMN_3.findall(chunk)):
                 cols = max(cols, _column_number(letters.decode()))
+            if cols < 702 and _COLUMN_2.search(chunk):
+                # two-letter columns bound the width at 702; find the widest only when that
+                # bound could matter (a long sheet), as it means a pass over every cell
+                if rows * 702 > MAX_XLSX_CELLS:
+                    widest2 = max(_column_number(c.decode()) for c in set(_COLUMN_2.findall(chunk)))
+                    cols = max(cols, widest2)
+                else:
+                    cols = max(cols, 27)
+            cells = block.count(b"<c ") + block.count(b"<c>") + block.count(b"<c/")
+            references = block.count(b' r="') + block.count(b" r='") - block.count(b"<row")
+            if cells > references:
+                # some cells have no reference: their column is their position in the row
+                widest = max(
+                    piece.count(b"<c ") + piece.count(b"<c>") + piece.count(b"<c/")
+                    for piece in chunk.split(b"<row")
+                )
+                cols = max(cols, widest)
             if rows * cols > MAX_XLSX_CELLS:
                 raise data_error(
                     "too_large",

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import DataError, Issue, data_error
+from ..errors import DataError, Issue, ParIndexError, data_error
 from ..results import DETAIL_COLUMNS, RANKING_LEAD, Results
 from ..spec.loader import parse_yaml, spec_from_data
 from .readers import file_format
@@ -31,7 +31,15 @@ TEXT_COLUMNS = (
 
 def read_results(path: str | Path) -> Results:
     """Results as written by :func:`par_index.io.writers.write_results`."""
-    file = Path(path)
+    try:
+        return _read_results(Path(path))
+    except (ParIndexError, MemoryError):
+        raise
+    except Exception as exc:  # a damaged file: any parser error is a message, not a traceback
+        raise data_error("not_results", str(path), f"cannot read these results: {exc}") from None
+
+
+def _read_results(file: Path) -> Results:
     suffix = file.suffix.lower()
     if suffix == ".json":
         if not file.exists():
@@ -61,6 +69,9 @@ def _read_xlsx(file: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any], 
     from python_calamine import CalamineWorkbook
 
     try:
+        from .readers import _check_xlsx
+
+        _check_xlsx(file)  # the same pre-flight as any input workbook
         sheets = CalamineWorkbook.from_path(str(file)).sheet_names
     except Exception as exc:
         raise data_error("unreadable", str(file), f"cannot open the workbook: {exc}") from None
@@ -137,7 +148,12 @@ def _unescape(frame: pd.DataFrame) -> pd.DataFrame:
 def _read_json(file: Path) -> dict[str, Any]:
     if not file.exists():
         return {}
-    loaded = json.loads(file.read_text(encoding="utf-8"))
+    try:
+        loaded = json.loads(file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise data_error(
+            "not_results", str(file), f"the run record is not valid JSON: {exc}"
+        ) from None
     return loaded if isinstance(loaded, dict) else {}
 
 

@@ -73,10 +73,16 @@ def _node_id(column: str, value: Any) -> str:
     return text
 
 
-def _number(value: Any) -> float | None:
+def _number(value: Any, where: str = "") -> float | None:
     if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
         return None
-    return float(value)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise SpecError(
+            "cannot import the structure table",
+            [Issue("not_a_number", where, f"the value must be a number. Got {value!r} instead.")],
+        ) from None
 
 
 def structure_to_data(table: pd.DataFrame, options: ImportOptions, source: str) -> dict[str, Any]:
@@ -162,9 +168,15 @@ def _leaf(
         "id": leaf_id,
         "name": str(row[name_column]) if name_column and row[name_column] is not None else leaf_id,
     }
-    maximum = _number(row[found["max"]]) if found["max"] else None
+    maximum = (
+        _number(row[found["max"]], f"{leaf_id}: column {found['max']}") if found["max"] else None
+    )
     leaf["max"] = maximum if maximum is not None else options.scale
-    weight = _number(row[found["weight"]]) if found["weight"] else None
+    weight = (
+        _number(row[found["weight"]], f"{leaf_id}: column {found['weight']}")
+        if found["weight"]
+        else None
+    )
     if weight is not None and options.aggregation in ("weighted_mean", "geometric_mean"):
         leaf["weight"] = weight
     if options.leaf_missing:
@@ -172,8 +184,14 @@ def _leaf(
     leaf["measure"] = {"kind": "column", "table": options.table, "column": leaf_id}
     direction = str(row[found["direction"]]).strip().lower() if found["direction"] else "1"
     lower = direction in ("-1", "-1.0", "lower_is_better", "lower", "negative")
-    worst = _number(row[found["worst"]]) if found["worst"] else None
-    best = _number(row[found["best"]]) if found["best"] else None
+    worst = (
+        _number(row[found["worst"]], f"{leaf_id}: column {found['worst']}")
+        if found["worst"]
+        else None
+    )
+    best = (
+        _number(row[found["best"]], f"{leaf_id}: column {found['best']}") if found["best"] else None
+    )
     if rule_kind == "linear" and worst is not None and best is not None:
         leaf["rule"] = {"kind": "linear", "worst": worst, "best": best}
     elif rule_kind == "minmax":
@@ -193,4 +211,9 @@ def import_structure(path: str | Path, options: ImportOptions) -> dict[str, Any]
     file = Path(path)
     file_format(file)
     probe, _ = read_raw_table(file, file.stem, "id", header_row=1, text_columns=())
-    return structure_to_data(probe, options, str(file))
+    try:
+        return structure_to_data(probe, options, str(file))
+    except SpecError as exc:
+        if exc.summary.startswith(str(file)):
+            raise
+        raise SpecError(f"{file}: {exc.summary}", exc.issues) from None

@@ -30,13 +30,19 @@ FORMATS = (".xlsx", ".csv", ".parquet", ".json")
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
     """Call ``write(tmp)`` then rename tmp onto ``path``; on failure the old file stays."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write here ({exc.strerror or exc}).") from None
     os.close(handle)
     tmp = Path(name)
     try:
         write(tmp)
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"{path}: cannot write the output ({exc.strerror or exc}).") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -166,15 +172,19 @@ def write_tables(
         return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     if suffix == ".parquet":
         _require_pyarrow()
-    for i, (name, frame) in enumerate(tables.items()):
-        target = path if i == 0 else sidecar(path, name)
-        check_output(target, inputs)
+    targets = {name: path if i == 0 else sidecar(path, name) for i, name in enumerate(tables)}
+    # every file this output will write is checked before the first is written
+    for target in [
+        *targets.values(),
+        sidecar(path, "run", ".json"),
+        sidecar(path, "criteria", ".yaml"),
+    ]:
+        not_an_input(target, inputs)
+    for name, frame in tables.items():
         if suffix == ".csv":
-            write_frame_csv(frame, target)
+            write_frame_csv(frame, targets[name])
         else:
-            atomic_write(target, _parquet_writer(frame))
-    for part, extension in (("run", ".json"), ("criteria", ".yaml")):
-        not_an_input(sidecar(path, part, extension), inputs)
+            atomic_write(targets[name], _parquet_writer(frame))
     if run is not None:
         text = json.dumps(run, ensure_ascii=False, indent=1)
         atomic_write(sidecar(path, "run", ".json"), lambda tmp: tmp.write_text(text, "utf-8"))

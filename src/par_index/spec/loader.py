@@ -209,7 +209,12 @@ def spec_from_data(
                 )
             ],
         )
-    issues = _with_lines(structural_issues(data), lines)
+    try:
+        issues = _with_lines(structural_issues(data), lines)
+    except (TypeError, ValueError, AttributeError, KeyError):
+        # data too malformed for the cross-checks (a list where an id belongs…): pydantic
+        # reports the type errors, and the cross-checks run once those are fixed
+        issues = []
     try:
         spec = IndexSpec.model_validate(data, context={"structure_checked": True})
     except ValidationError as exc:
