@@ -308,7 +308,7 @@ REFUSED: dict[str, Case] = {
         (
             "survey_out_of_scale.csv, row 3, column 'q1'",
             "answers must be whole numbers 1–5; don't-know codes [9] or blank",
-            "row 3: '6', row 5: '0', row 6: '4.5'",
+            "row 3: 6, row 5: 0, row 6: 4.5",
         ),
     ),
     "survey_duplicate_respondent": Case(
@@ -324,7 +324,7 @@ REFUSED: dict[str, Case] = {
         (
             "survey_bad_weights.csv, row 3, column 'w'",
             "respondent weights must be positive numbers",
-            "row 3: '0', row 4: '-1', row 5: None",
+            "row 3: 0, row 4: -1, row 5: blank",
         ),
     ),
     "stats_negative_count": Case(
@@ -332,7 +332,7 @@ REFUSED: dict[str, Case] = {
         (
             "stats_negative_count.csv, row 3, column 'dung_han'",
             "counts must be zero or more",
-            "row 3: '-5'",
+            "row 3: -5",
         ),
     ),
     "stats_numerator_over": Case(

@@ -198,6 +198,7 @@ def _read_one(
         header_rows=table.header_rows,
         encoding=table.encoding,
         text_columns=tuple(text_columns),
+        typed_numbers=table.decimal == ".",
     )
 
 

@@ -164,11 +164,11 @@ def _find_header(cells: pd.DataFrame, unit_column: str, source: Source) -> int:
     )
 
 
-def _frame_from_cells(
+def _header_names(
     cells: pd.DataFrame, header_index: int, source: Source, header_rows: int = 1
-) -> pd.DataFrame:
-    """Columns named by the header row; with ``header_rows`` > 1 the following rows are header
-    too, not data (see :func:`_merge_header`)."""
+) -> list[str]:
+    """Column names from the header row (and the header rows below it, see
+    :func:`_merge_header`); unnamed columns are ``__blank_<j>``; duplicates are refused."""
     header = cells.iloc[header_index].tolist()
     for extra in range(1, header_rows):
         if header_index + extra < len(cells):
@@ -176,11 +176,7 @@ def _frame_from_cells(
     names: list[str] = []
     issues: list[Issue] = []
     for j, value in enumerate(header):
-        name = (
-            ""
-            if value is None or (isinstance(value, float) and pd.isna(value))
-            else nfc(str(value))
-        )
+        name = "" if _blank(value) else nfc(str(value))
         if not name:
             name = f"__blank_{j}"
         if name in names:
@@ -194,12 +190,27 @@ def _frame_from_cells(
         names.append(name)
     if issues:
         raise DataError(f"{source.where()}: duplicate column names", issues)
-    first = header_index + max(header_rows, 1)
-    frame = cells.iloc[first:].copy()
-    frame.columns = pd.Index(names)
-    frame = frame[[c for c in names if not (c.startswith("__blank_") and frame[c].isna().all())]]
-    frame[ROW] = range(first + 1, first + 1 + len(frame))
+    return names
+
+
+def _named_frame(data: pd.DataFrame, names: list[str], first_row: int) -> pd.DataFrame:
+    """Name the columns, drop unnamed empty ones, number the rows as in the file."""
+    frame = data.copy()
+    frame.columns = pd.Index(names[: len(frame.columns)])
+    frame = frame[
+        [c for c in frame.columns if not (c.startswith("__blank_") and frame[c].isna().all())]
+    ]
+    frame[ROW] = range(first_row + 1, first_row + 1 + len(frame))
     return frame.reset_index(drop=True)
+
+
+def _frame_from_cells(
+    cells: pd.DataFrame, header_index: int, source: Source, header_rows: int = 1
+) -> pd.DataFrame:
+    """The table below its header row(s), columns named by them."""
+    names = _header_names(cells, header_index, source, header_rows)
+    first = header_index + max(header_rows, 1)
+    return _named_frame(cells.iloc[first:], names, first)
 
 
 def _merge_header(top: list[Any], below: list[Any]) -> list[Any]:
@@ -381,9 +392,14 @@ def read_raw_table(
     header_rows: int = 1,
     encoding: str | None = None,
     text_columns: tuple[str, ...] = (),
+    typed_numbers: bool = False,
 ) -> tuple[pd.DataFrame, Source]:
     """Read a table's cells. Text stays text; ``text_columns`` (ids, names) are never parsed as
-    numbers, so ``00123`` keeps its zeros. Adds the column ``__row__`` (row in the file)."""
+    numbers, so ``00123`` keeps its zeros. Adds the column ``__row__`` (row in the file).
+
+    ``typed_numbers`` lets the CSV parser type the other columns (numbers written with a
+    decimal point come back as numbers; anything else stays text for the caller's checks).
+    """
     file = Path(path)
     kind = file_format(file)
     digest = sha256_of(file)
@@ -413,6 +429,10 @@ def read_raw_table(
         cells = _read_xlsx_cells(file, chosen)
     else:
         source = Source(table, str(file), None, digest, header_row)
+        if typed_numbers:
+            return _read_csv_typed(
+                file, table, unit_column, source, header_row, header_rows, encoding, text_columns
+            )
         cells = _read_csv_cells(file, encoding, source)
     if cells.empty:
         raise data_error("empty_table", source.where(), "the table has no rows.")
@@ -431,17 +451,73 @@ def read_raw_table(
     return frame, source
 
 
-def _read_csv_cells(file: Path, encoding: str | None, source: Source) -> pd.DataFrame:
+def _read_csv_typed(
+    file: Path,
+    table: str,
+    unit_column: str,
+    source: Source,
+    header_row: int | None,
+    header_rows: int,
+    encoding: str | None,
+    text_columns: tuple[str, ...],
+) -> tuple[pd.DataFrame, Source]:
+    text = _decode_csv(file, encoding)
+    head = _read_csv_cells(file, encoding, source, text=text, lines=HEADER_SEARCH_ROWS + 10)
+    if head.empty:
+        raise data_error("empty_table", source.where(), "the table has no rows.")
+    index = header_row - 1 if header_row is not None else _find_header(head, unit_column, source)
+    if index >= len(head):
+        raise data_error(
+            "header_row",
+            source.where(),
+            f"header_row {header_row} is past the end of the table ({len(head)} rows).",
+        )
+    names = _header_names(head, index, source, header_rows)
+    first = index + max(header_rows, 1)
+    wanted = {nfc(c) for c in text_columns}
+    cells = _read_csv_cells(
+        file,
+        encoding,
+        source,
+        text=text,
+        skip=first,
+        width=len(names),
+        text_positions=[j for j, n in enumerate(names) if n in wanted],
+    )
+    frame = _named_frame(cells, names, first)
+    for column in text_columns:
+        if column in frame.columns:
+            frame[column] = frame[column].astype(object).map(_as_id_text)
+    return frame, Source(table, str(file), None, source.sha256, index + 1)
+
+
+def _read_csv_cells(
+    file: Path,
+    encoding: str | None,
+    source: Source,
+    *,
+    text: str | None = None,
+    lines: int | None = None,
+    skip: int = 0,
+    text_positions: list[int] | None = None,
+    width: int | None = None,
+) -> pd.DataFrame:
+    """CSV cells. By default every cell as text (None for blank). With ``text_positions``
+    the other columns are typed by the parser (numbers as numbers), which is several times
+    faster on large surveys; ``skip`` rows are skipped and ``lines`` limits the rows read."""
     import csv
     import io
     import warnings
 
-    text = _decode_csv(file, encoding)
+    text = _decode_csv(file, encoding) if text is None else text
     separator = _separator(file, text)
-    # a title line above the header has fewer fields than the table: size the columns by the
-    # widest of the first lines, so the parser does not stop at the header
-    head = text.splitlines()[:HEADER_SEARCH_ROWS]
-    width = max((len(row) for row in csv.reader(head, delimiter=separator)), default=1)
+    if width is None:
+        # a title line above the header has fewer fields than the table: size the columns by
+        # the widest of the first lines, so the parser does not stop at the header
+        head = text.splitlines()[:HEADER_SEARCH_ROWS]
+        width = max((len(row) for row in csv.reader(head, delimiter=separator)), default=1)
+    typed = text_positions is not None
+    dtype: Any = {j: str for j in text_positions or []} if typed else str
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -449,17 +525,21 @@ def _read_csv_cells(file: Path, encoding: str | None, source: Source) -> pd.Data
                 io.StringIO(text),
                 header=None,
                 names=range(max(width, 1)),
-                dtype=str,
+                dtype=dtype,
                 keep_default_na=False,
                 na_values=[""],
                 skip_blank_lines=False,
+                skiprows=skip,
+                nrows=lines,
                 sep=separator,
                 engine="c",
             )
-    except pd.errors.ParserError as exc:
+    except (pd.errors.ParserError, ValueError) as exc:
         raise data_error("csv_syntax", source.where(), f"cannot parse the CSV: {exc}") from None
     except pd.errors.EmptyDataError:
         raise data_error("empty_file", source.where(), "the file has no data.") from None
+    if typed:
+        return cells
     return cells.astype(object).where(cells.notna(), None)
 
 

@@ -30,10 +30,22 @@ def bad_cells_issue(
     """One issue naming the first offending rows of a column, with the count."""
     rows = frame.loc[bad, ROW].tolist()
     shown = (values if values is not None else frame[column])[bad].tolist()[:MAX_EXAMPLES]
-    examples = ", ".join(f"row {r}: {v!r}" for r, v in zip(rows, shown, strict=False))
+    examples = ", ".join(f"row {r}: {_shown(v)}" for r, v in zip(rows, shown, strict=False))
     more = f" (and {len(rows) - MAX_EXAMPLES} more)" if len(rows) > MAX_EXAMPLES else ""
     where = source.where(rows[0], column)
     return Issue(code, where, f"{expected}. Got {examples}{more} instead.", hint)
+
+
+def _shown(value: object) -> str:
+    """A cell as the analyst typed it: numbers plain (6, 4.5), text quoted ('8,59')."""
+    if value is None:
+        return "blank"
+    if isinstance(value, bool | np.bool_):
+        return repr(bool(value))
+    if isinstance(value, int | float | np.number):
+        number = float(value)
+        return "blank" if np.isnan(number) else f"{number:g}"
+    return repr(value)
 
 
 def parse_numbers(series: pd.Series, decimal: str) -> tuple[np.ndarray, np.ndarray]:
