@@ -28,6 +28,15 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = (".xlsx", ".csv", ".parquet", ".json")
 
 
+def _umask_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _umask_mode()
+
+
 def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
     """Call ``write(tmp)`` then rename tmp onto ``path``; on failure the old file stays."""
     try:
@@ -39,6 +48,7 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
     tmp = Path(name)
     try:
         write(tmp)
+        os.chmod(tmp, _FILE_MODE)  # mkstemp makes owner-only files; outputs are for sharing
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -1,0 +1,558 @@
+"""Charts of the report: matplotlib figures → inline SVG strings with text kept as text.
+
+matplotlib is imported inside the functions (so ``import par_index`` stays quick) and used
+through ``Figure`` objects, never pyplot: no global backend switch, nothing left open in a
+notebook. ``svg.fonttype = "none"`` keeps labels as ``<text>`` (small, searchable, sharp in
+print); the font stack puts DejaVu Sans first, which covers Vietnamese. Each SVG is cleaned for
+inlining: no XML prolog or RDF metadata, and every id prefixed so that several charts on one page
+never share an id.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from . import i18n
+
+FONT_STACK = ["DejaVu Sans", "Noto Sans", "Liberation Sans", "Arial", "sans-serif"]
+INK = "#1f2937"
+MUTED = "#6b7280"
+GRID = "#e5e7eb"
+ACCENT = "#1d4ed8"
+UP = "#15803d"
+DOWN = "#b91c1c"
+ABOVE = "#2563eb"
+BELOW = "#e8743b"
+ROWS_PER_COLUMN = 40
+
+RC: dict[str, Any] = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "par-index",
+    "font.family": "sans-serif",
+    "font.sans-serif": FONT_STACK,
+    "font.size": 9,
+    "axes.edgecolor": "#9ca3af",
+    "axes.labelcolor": INK,
+    "axes.titlesize": 10,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "xtick.color": MUTED,
+    "ytick.color": INK,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "figure.dpi": 72,
+}
+
+
+def label(value: Any) -> str:
+    """Text for matplotlib that is never read as mathtext (``$`` escaped)."""
+    return str(value).replace("$", r"\$")
+
+
+def wrap(value: str, width: int) -> str:
+    return "\n".join(textwrap.wrap(label(value), width)) or label(value)
+
+
+@contextmanager
+def _style(salt: str) -> Iterator[None]:
+    import matplotlib
+
+    style: Any = {**RC, "svg.hashsalt": f"par-index-{salt}"}
+    with matplotlib.rc_context(style):
+        yield
+
+
+def _figure(width: float, height: float) -> Any:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+_PROLOG = re.compile(r"^.*?(?=<svg)", re.S)
+_METADATA = re.compile(r"<metadata>.*?</metadata>", re.S)
+# matplotlib's global "*{stroke-linejoin: round; stroke-linecap: butt}" would style the whole HTML
+# page once inlined; the report's stylesheet sets it for svg.chart only
+_STYLE = re.compile(r"<defs>\s*<style[^>]*>.*?</style>\s*</defs>", re.S)
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_FAMILY = ", ".join(f"'{f}'" if f != "sans-serif" else f for f in FONT_STACK)
+_NO_ROTATION = re.compile(r' transform="rotate\(-?0 [^"]*\)"')
+_ATTRIBUTE = re.compile(r'="([^"]*)"')
+_DECIMALS = re.compile(r"(\.\d\d)\d+")  # coordinates to 1/100 pt; labels are untouched
+_ID = re.compile(r'\sid="([^"]+)"')
+_REF = re.compile(r'(url\(#|xlink:href="#|href="#)([^)"]+)')
+_SIZE = re.compile(r'<svg([^>]*?)\swidth="[^"]*"\s+height="[^"]*"')
+
+
+def raw_svg(figure: Any) -> str:
+    """matplotlib's SVG of the figure, without prolog, metadata or layout whitespace."""
+    import io
+
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    svg = _PROLOG.sub("", buffer.getvalue(), count=1)
+    svg = _METADATA.sub("", svg)
+    svg = _STYLE.sub("", svg)
+    svg = _COMMENT.sub("", svg)
+    # the font stack is set once for svg.chart text by the report's stylesheet
+    svg = svg.replace(f"; font-family: {_FAMILY}", "").replace(f"font-family: {_FAMILY}; ", "")
+    svg = _NO_ROTATION.sub("", svg)
+    svg = _ATTRIBUTE.sub(lambda m: '="' + _DECIMALS.sub(r"\1", m.group(1)) + '"', svg)
+    svg = re.sub(r"[ \t]*\n\s*", " ", svg)
+    return re.sub(r">\s+<", "><", svg).strip()
+
+
+def inline(svg: str, prefix: str, title: str) -> str:
+    """An SVG ready to inline in HTML: responsive (viewBox only), titled for screen readers,
+    ids that nothing refers to removed and the others prefixed with ``prefix``."""
+    referenced = {m.group(2) for m in _REF.finditer(svg)}
+    svg = _ID.sub(lambda m: f' id="{prefix}-{m.group(1)}"' if m.group(1) in referenced else "", svg)
+    svg = _REF.sub(lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg)
+    svg = _SIZE.sub(r"<svg\1", svg, count=1)
+    svg = svg.replace("<svg", f'<svg class="chart" role="img" aria-label="{escape(title)}"', 1)
+    return svg
+
+
+def escape(value: str) -> str:
+    return (
+        value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
+
+
+def to_svg(figure: Any, prefix: str, title: str) -> str:
+    return inline(raw_svg(figure), prefix, title)
+
+
+def _tier_edges(tiers: list[dict[str, Any]]) -> list[tuple[float, dict[str, Any]]]:
+    return [(t["at_least"], t) for t in tiers if t["at_least"] is not None]
+
+
+def _tier_bands(
+    tiers: list[dict[str, Any]], start: float, top: float
+) -> list[tuple[float, float, dict[str, Any]]]:
+    """(low, high, tier) for each tier's band of the total within [start, top]."""
+    bands = []
+    upper = top
+    for tier in tiers:
+        edge = tier["at_least"]
+        low = start if edge is None else max(start, min(float(edge), top))
+        if upper > low:
+            bands.append((low, upper, tier))
+        upper = min(upper, low)
+        if edge is None:
+            break
+    return bands
+
+
+def _tier_color(score: float | None, tiers: list[dict[str, Any]]) -> str:
+    if score is None:
+        return "#9aa5b1"
+    for edge, tier in _tier_edges(tiers):
+        if score >= edge:
+            return str(tier["color"])
+    return str(tiers[-1]["color"]) if tiers else ACCENT
+
+
+def distribution(level: dict[str, Any], tiers: list[dict[str, Any]], ctx: dict[str, Any]) -> str:
+    """Histogram of the level's totals, bars coloured by tier, tier edges and the mean marked."""
+    t, lang = ctx["t"], ctx["lang"]
+    scores = [r["score"] for r in level["rows"] if r["score"] is not None]
+    top = ctx["index"]["max"] or max(scores, default=100)
+    step = top / 20
+    low = min(scores, default=0)
+    start = max(0.0, step * int(low // step))
+    edges = [start + i * step for i in range(round((top - start) / step) + 1)]
+    if len(edges) < 2:
+        edges = [start, start + step]
+    with _style(f"dist-{level['anchor']}"):
+        fig = _figure(6.6, 2.5)
+        ax = fig.add_subplot()
+        counts = [0] * (len(edges) - 1)
+        for s in scores:
+            i = min(max(int((s - start) // step), 0), len(counts) - 1)
+            counts[i] += 1
+        for i, count in enumerate(counts):
+            if count:
+                mid = (edges[i] + edges[i + 1]) / 2
+                ax.bar(
+                    edges[i],
+                    count,
+                    width=step * 0.92,
+                    align="edge",
+                    color=_tier_color(mid, tiers),
+                    edgecolor="white",
+                    linewidth=0.5,
+                )
+                ax.text(mid, count, str(count), ha="center", va="bottom", fontsize=8, color=INK)
+        bands = _tier_bands(tiers, start, top)
+        for low_edge, high_edge, tier in bands:
+            ax.axvspan(low_edge, high_edge, color=tier["color"], alpha=0.07, linewidth=0)
+            if (high_edge - low_edge) >= (top - start) * 0.08:
+                ax.text(
+                    (low_edge + high_edge) / 2,
+                    0.97,
+                    label(tier["name"]),
+                    transform=ax.get_xaxis_transform(),
+                    fontsize=7.5,
+                    fontweight="bold",
+                    color=tier["color"],
+                    va="top",
+                    ha="center",
+                )
+            if low_edge > start:
+                ax.axvline(low_edge, color=MUTED, linewidth=0.7, linestyle=(0, (2, 2)))
+        mean = level["stats"]["mean"]
+        if mean is not None:
+            ax.axvline(mean, color=INK, linewidth=1.1, linestyle=(0, (4, 2)))
+            right = mean > (start + top) / 2
+            ax.text(
+                mean,
+                0.86,
+                f" {t['mean']}: {i18n.fmt_number(mean, lang)} ",
+                transform=ax.get_xaxis_transform(),
+                fontsize=7.5,
+                color=INK,
+                ha="right" if right else "left",
+                va="top",
+                bbox={
+                    "boxstyle": "round,pad=0.2",
+                    "facecolor": "white",
+                    "edgecolor": "none",
+                    "alpha": 0.85,
+                },
+            )
+        ax.set_xlim(start, top)
+        ax.set_ylim(0, max([*counts, 1]) * 1.5)
+        ax.set_xlabel(t["total"])
+        ax.set_ylabel(t["units"])
+        ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.grid(axis="y", color=GRID, linewidth=0.6)
+        ax.set_axisbelow(True)
+        return to_svg(fig, f"dist-{level['anchor']}", f"{t['distribution']} — {level['label']}")
+
+
+def ranking(level: dict[str, Any], tiers: list[dict[str, Any]], ctx: dict[str, Any]) -> str:
+    """Every unit's total as a horizontal bar, best at the top, coloured by tier; long levels
+    are split into side-by-side columns so the chart fits a printed page."""
+    t, lang = ctx["t"], ctx["lang"]
+    rows = level["rows"]
+    top = ctx["index"]["max"] or max((r["score"] or 0 for r in rows), default=100)
+    columns = max(1, -(-len(rows) // ROWS_PER_COLUMN))
+    per = -(-len(rows) // columns) if rows else 1
+    width = 6.8 if columns == 1 else 10.5
+    height = 0.55 + 0.17 * per
+    with _style(f"rank-{level['anchor']}"):
+        fig = _figure(width, height)
+        axes = fig.subplots(1, columns, squeeze=False)[0]
+        for c, ax in enumerate(axes):
+            part = rows[c * per : (c + 1) * per]
+            ys = list(range(len(part)))
+            ax.barh(
+                ys,
+                [r["score"] or 0 for r in part],
+                color=[r["tier_color"] for r in part],
+                height=0.72,
+            )
+            for y, r in zip(ys, part, strict=True):
+                if r["score"] is not None:
+                    ax.text(
+                        r["score"] + top * 0.01,
+                        y,
+                        i18n.fmt_number(r["score"], lang, 1),
+                        va="center",
+                        fontsize=7,
+                        color=INK,
+                    )
+            ax.set_yticks(ys, [f"{r['rank']}. {label(r['unit_name'])}" for r in part], fontsize=7.5)
+            ax.set_ylim(per - 0.4, -0.6)
+            ax.set_xlim(0, top * 1.1)
+            ax.tick_params(axis="y", length=0)
+            ax.tick_params(axis="x", labelsize=7)
+            for edge, _tier in _tier_edges(tiers):
+                ax.axvline(edge, color="white", linewidth=0.8)
+            ax.grid(axis="x", color=GRID, linewidth=0.5)
+            ax.set_axisbelow(True)
+            ax.spines["left"].set_visible(False)
+        return to_svg(fig, f"rank-{level['anchor']}", f"{t['ranking_chart']} — {level['label']}")
+
+
+def rank_change(level: dict[str, Any], ctx: dict[str, Any], limit: int = 12) -> str | None:
+    """Rank change since last year: up in green to the right, down in red to the left. With
+    many units, the ``limit`` largest moves each way."""
+    t, lang = ctx["t"], ctx["lang"]
+    moved = [r for r in level["rows"] if r["rank_change"] is not None]
+    if not moved:
+        return None
+    moved.sort(key=lambda r: (-r["rank_change"], r["rank"] or 0))
+    if len(moved) > 2 * limit + 6:
+        up = [r for r in moved if r["rank_change"] > 0][:limit]
+        down = [r for r in moved if r["rank_change"] < 0][-limit:]
+        moved = up + down
+    year = ctx["previous"]["year"] if ctx["previous"] else ""
+    with _style(f"move-{level['anchor']}"):
+        fig = _figure(6.8, 0.7 + 0.17 * len(moved))
+        ax = fig.add_subplot()
+        ys = list(range(len(moved)))
+        values = [r["rank_change"] for r in moved]
+        ax.barh(
+            ys,
+            values,
+            color=[UP if v > 0 else DOWN if v < 0 else MUTED for v in values],
+            height=0.7,
+        )
+        span = max((abs(v) for v in values), default=1) or 1
+        for y, r in zip(ys, moved, strict=True):
+            v = r["rank_change"]
+            prev = r["rank_previous"]
+            note = f"{prev}→{r['rank']}" if prev is not None else str(r["rank"])
+            ax.text(
+                v + (span * 0.02 if v >= 0 else -span * 0.02),
+                y,
+                note,
+                va="center",
+                ha="left" if v >= 0 else "right",
+                fontsize=7,
+                color=MUTED,
+            )
+        ax.set_yticks(ys, [label(r["unit_name"]) for r in moved], fontsize=7.5)
+        ax.set_ylim(len(moved) - 0.4, -0.6)
+        ax.set_xlim(-span * 1.3, span * 1.3)
+        ax.axvline(0, color=INK, linewidth=0.8)
+        ax.tick_params(axis="y", length=0)
+        ax.spines["left"].set_visible(False)
+        ax.grid(axis="x", color=GRID, linewidth=0.5)
+        ax.set_axisbelow(True)
+        ax.set_xlabel(f"{t['rank_change']} (▲ / ▼)")
+        title = t["rank_change_chart"].format(year=year)
+        del lang
+        return to_svg(fig, f"move-{level['anchor']}", f"{title} — {level['label']}")
+
+
+def areas(level: dict[str, Any], ctx: dict[str, Any]) -> str:
+    """Each area's spread across the level's units (box: middle half, whiskers: range, dots:
+    units) and its mean (diamond), in % of the area's maximum."""
+    t = ctx["t"]
+    items = [a for a in level["areas"] if a["shares"]]
+    with _style(f"areas-{level['anchor']}"):
+        fig = _figure(6.8, 0.6 + 0.48 * len(items))
+        ax = fig.add_subplot()
+        data = [[s * 100 for s in a["shares"]] for a in items]
+        ys = list(range(len(items)))
+        if data:
+            ax.boxplot(
+                data,
+                positions=ys,
+                orientation="horizontal",
+                widths=0.5,
+                whis=(0, 100),
+                patch_artist=True,
+                showfliers=False,
+                boxprops={"facecolor": "#dbeafe", "edgecolor": ACCENT, "linewidth": 0.8},
+                medianprops={"color": ACCENT, "linewidth": 1.2},
+                whiskerprops={"color": ACCENT, "linewidth": 0.8},
+                capprops={"color": ACCENT, "linewidth": 0.8},
+            )
+        for y, values in zip(ys, data, strict=True):
+            n = len(values)
+            offsets = [((i * 0.618034) % 1 - 0.5) * 0.36 for i in range(n)]
+            ax.scatter(
+                values,
+                [y + o for o in offsets],
+                s=6,
+                color="#64748b",
+                alpha=0.55,
+                linewidths=0,
+                zorder=3,
+            )
+        for y, a in zip(ys, items, strict=True):
+            mean = a["share"]["mean"] * 100
+            ax.scatter(
+                [mean],
+                [y],
+                marker="D",
+                s=28,
+                color="#f59e0b",
+                edgecolor=INK,
+                linewidths=0.6,
+                zorder=4,
+            )
+        ax.set_yticks(ys, [wrap(a["name"], 40) for a in items], fontsize=7.5)
+        ax.set_ylim(len(items) - 0.5, -0.5)
+        ax.set_xlim(0, 102)
+        ax.set_xlabel(f"% {t['maximum'].lower()}")
+        ax.grid(axis="x", color=GRID, linewidth=0.5)
+        ax.set_axisbelow(True)
+        ax.tick_params(axis="y", length=0)
+        from matplotlib.lines import Line2D
+
+        ax.legend(
+            handles=[
+                Line2D(
+                    [],
+                    [],
+                    marker="D",
+                    color="#f59e0b",
+                    markeredgecolor=INK,
+                    linestyle="",
+                    label=t["mean"],
+                ),
+                Line2D([], [], color=ACCENT, linewidth=1.2, label=t["median"]),
+            ],
+            loc="lower left",
+            bbox_to_anchor=(0, 1.0),
+            ncols=2,
+            frameon=False,
+            fontsize=7.5,
+        )
+        return to_svg(fig, f"areas-{level['anchor']}", f"{t['area_chart']} — {level['label']}")
+
+
+@dataclass(frozen=True)
+class ProfileFrame:
+    """The part of a unit profile chart that every unit of a level shares — area names, axis,
+    grid, legend and the 100 % track — drawn once by matplotlib, with the mapping from data
+    coordinates (share in %, row) to SVG user units, so that each unit only adds its marks."""
+
+    svg: str
+    x0: float  # SVG x of 0 %
+    x100: float  # SVG x of 100 %
+    rows: tuple[float, ...]  # SVG y of each row's centre
+    bar: float  # half the bar height in SVG units
+    font: str
+
+    def x(self, percent: float) -> float:
+        return self.x0 + (self.x100 - self.x0) * percent / 100
+
+
+def profile_frame(names: list[str], ctx: dict[str, Any], key: str) -> ProfileFrame:
+    t = ctx["t"]
+    n = len(names)
+    with _style(f"frame-{key}"):
+        fig = _figure(5.6, 0.62 + 0.26 * n)
+        ax = fig.add_subplot()
+        ys = list(range(n))
+        ax.barh(ys, [100] * n, color="#eef2f7", height=0.62)
+        ax.set_yticks(ys, [wrap(name, 34) for name in names], fontsize=7.5)
+        ax.set_ylim(n - 0.5, -0.5)
+        ax.set_xlim(0, 108)
+        ax.set_xticks([0, 25, 50, 75, 100])
+        ax.grid(axis="x", color=GRID, linewidth=0.5)
+        ax.set_axisbelow(True)
+        ax.tick_params(axis="y", length=0)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.spines["left"].set_visible(False)
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
+
+        ax.legend(
+            handles=[
+                Patch(color=ABOVE, label=t["above_mean"]),
+                Patch(color=BELOW, label=t["below_mean"]),
+                Line2D(
+                    [],
+                    [],
+                    marker="|",
+                    markersize=11,
+                    markeredgewidth=1.6,
+                    color=INK,
+                    linestyle="",
+                    label=t["level_mean"],
+                ),
+                Line2D(
+                    [],
+                    [],
+                    marker="v",
+                    markersize=6,
+                    color="#f59e0b",
+                    markeredgecolor=INK,
+                    markeredgewidth=0.4,
+                    linestyle="",
+                    label=t["level_best"],
+                ),
+            ],
+            loc="lower left",
+            bbox_to_anchor=(0, 1.0),
+            ncols=2,
+            frameon=False,
+            fontsize=7,
+            handlelength=1.2,
+            handletextpad=0.4,
+            columnspacing=1.0,
+            borderaxespad=0.2,
+        )
+        svg = raw_svg(fig)  # lays the figure out, so the transforms below are final
+        height = fig.get_figheight() * 72
+        to_display = ax.transData.transform
+        x0, _ = to_display((0, 0))
+        x100, _ = to_display((100, 0))
+        rows = tuple(height - to_display((0, y))[1] for y in ys)
+        bar = abs(to_display((0, 0.31))[1] - to_display((0, 0))[1])
+    font = "font-size:7px"
+    return ProfileFrame(svg, float(x0), float(x100), rows, float(bar), font)
+
+
+def profile(unit: dict[str, Any], ctx: dict[str, Any], frame: ProfileFrame | None = None) -> str:
+    """A unit's areas in % of maximum (bars) against the level's mean (tick) and best
+    (triangle). The frame is drawn by matplotlib once per level; the unit's marks are placed in
+    its coordinates."""
+    t, lang = ctx["t"], ctx["lang"]
+    items = [a for a in unit["profile_areas"] if a["applicable"]]
+    if frame is None:
+        frame = profile_frame([a["name"] for a in items], ctx, unit["anchor"])
+    marks = ['<g class="marks">']
+    for y, area in zip(frame.rows, items, strict=True):
+        share = max(0.0, min(100.0, (area["share"] or 0.0) * 100))
+        width = frame.x(share) - frame.x0
+        mean = area["level_mean"]
+        below = mean is not None and area["share"] is not None and area["share"] < mean - 1e-9
+        marks.append(
+            f'<rect x="{frame.x0:.2f}" y="{y - frame.bar:.2f}" width="{width:.2f}" '
+            f'height="{2 * frame.bar:.2f}" fill="{BELOW if below else ABOVE}"/>'
+        )
+    for y, area in zip(frame.rows, items, strict=True):
+        if area["level_mean"] is not None:
+            x = frame.x(area["level_mean"] * 100)
+            marks.append(
+                f'<line x1="{x:.2f}" x2="{x:.2f}" y1="{y - frame.bar * 1.35:.2f}" '
+                f'y2="{y + frame.bar * 1.35:.2f}" stroke="{INK}" stroke-width="1.6"/>'
+            )
+        if area["level_best"] is not None:
+            x = frame.x(area["level_best"] * 100)
+            top = y - frame.bar * 1.25
+            marks.append(
+                f'<path d="M{x - 3.2:.2f} {top - 4.6:.2f}H{x + 3.2:.2f}L{x:.2f} {top + 0.8:.2f}Z" '
+                f'fill="#f59e0b" stroke="{INK}" stroke-width="0.4"/>'
+            )
+        value = i18n.fmt_number((area["share"] or 0.0) * 100, lang, 0)
+        marks.append(
+            f'<text x="{frame.x(101.5):.2f}" y="{y:.2f}" dominant-baseline="central" '
+            f'fill="{INK}" style="{frame.font}">{escape(value)}</text>'
+        )
+    marks.append("</g>")
+    svg = frame.svg.replace("</svg>", "".join(marks) + "</svg>")
+    return inline(svg, f"prof-{unit['anchor']}", f"{t['area_profile']} — {unit['unit_name']}")
+
+
+def all_charts(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Every chart of the report, keyed for the template: per level (distribution, ranking,
+    rank change, areas) and per unit anchor (profile)."""
+    levels = {}
+    for level in ctx["levels"]:
+        levels[level["id"]] = {
+            "distribution": distribution(level, ctx["tiers"], ctx),
+            "ranking": ranking(level, ctx["tiers"], ctx),
+            "rank_change": rank_change(level, ctx) if ctx["previous"] else None,
+            "areas": areas(level, ctx),
+        }
+    frames: dict[tuple[str, ...], ProfileFrame] = {}
+    profiles = {}
+    for unit in ctx["profiles"]:
+        names = tuple(a["name"] for a in unit["profile_areas"] if a["applicable"])
+        if names not in frames:
+            frames[names] = profile_frame(list(names), ctx, str(len(frames)))
+        profiles[unit["anchor"]] = profile(unit, ctx, frames[names])
+    return {"levels": levels, "profiles": profiles}
