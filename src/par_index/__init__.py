@@ -11,6 +11,7 @@ from .api import compare as compare
 from .api import low_ranking as low_ranking
 from .api import resolve_sources as resolve_sources
 from .api import score as score
+from .api import uncertainty as uncertainty
 from .errors import DataError as DataError
 from .errors import Issue as Issue
 from .errors import ParIndexError as ParIndexError
@@ -18,6 +19,7 @@ from .errors import SpecError as SpecError
 from .io.inputs import read_inputs as read_inputs
 from .results import Comparison as Comparison
 from .results import Results as Results
+from .results import Uncertainty as Uncertainty
 from .results import WeakReport as WeakReport
 from .samples import bundled_path as bundled_path
 from .samples import sample_inputs as sample_inputs
@@ -36,6 +38,7 @@ __all__ = [
     "ParIndexError",
     "Results",
     "SpecError",
+    "Uncertainty",
     "WeakReport",
     "__version__",
     "bundled_path",
@@ -47,5 +50,6 @@ __all__ = [
     "resolve_sources",
     "sample_inputs",
     "score",
+    "uncertainty",
     "validate_spec",
 ]

@@ -24,7 +24,7 @@ from .errors import DataError, Issue
 from .io.inputs import TableSource, read_inputs
 from .io.readers import file_format, nfc, sha256_of, xlsx_sheet_names
 from .io.writers import write_results
-from .results import Comparison, Results, WeakReport
+from .results import Comparison, Results, Uncertainty, WeakReport
 from .spec.index import IndexSpec
 from .spec.loader import load_spec, spec_to_data
 from .tables import InputData
@@ -211,3 +211,53 @@ def score_files(
         used = [p for p in sources.values() if not isinstance(p, pd.DataFrame)]
         write_results(results, Path(out), inputs=[*used, criteria])
     return results
+
+
+def uncertainty(
+    spec: SpecLike,
+    data: InputData | Mapping[str, TableSource],
+    draws: int = 1000,
+    seed: int = 0,
+) -> Uncertainty:
+    """Rank uncertainty: ``draws`` replications of the whole scoring, varied as the criteria
+    file's ``uncertainty`` block declares (survey respondents resampled by default), and the
+    spread of every unit's score and rank. The same ``seed`` gives the same result.
+
+    ``spec`` and ``data`` are as for :func:`score`.
+    """
+    from .compute.uncertainty import uncertainty as _uncertainty
+
+    index, path = _as_spec(spec)
+    prepared = data if isinstance(data, InputData) else read_inputs(index, data)
+    return _uncertainty(
+        index, prepared, draws=draws, seed=seed, run=run_record(index, path, prepared)
+    )
+
+
+def uncertainty_files(
+    criteria: str | Path,
+    files: Sequence[str | Path] = (),
+    named: Mapping[str, str | Path] | None = None,
+    out: str | Path | None = None,
+    draws: int = 1000,
+    seed: int = 0,
+) -> Uncertainty:
+    """The whole ``par-index uncertainty`` run: load, read, draw, and write ``out`` if given."""
+    from .io.writers import check_output, write_tables
+    from .spec.loader import dump_spec
+
+    index = load_spec(criteria)
+    sources = resolve_sources(index, files, named)
+    inputs = [*(p for p in sources.values() if not isinstance(p, pd.DataFrame)), criteria]
+    if out is not None:  # refuse a bad output before the draws, not after
+        check_output(Path(out), inputs)
+    result = uncertainty(criteria, read_inputs(index, sources), draws=draws, seed=seed)
+    if out is not None:
+        write_tables(
+            result.tables(),
+            Path(out),
+            run=result.run,
+            criteria=dump_spec(result.spec),
+            inputs=inputs,
+        )
+    return result

@@ -102,6 +102,64 @@ def score(
 
 
 @app.command()
+def uncertainty(
+    inputs: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Input files, as for score."),
+    ] = None,
+    criteria: Annotated[
+        Path, typer.Option("--criteria", "-c", help="The criteria file (YAML).")
+    ] = Path(),
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Where to write the tables: .xlsx, .csv, .parquet or .json."
+        ),
+    ] = None,
+    draws: Annotated[
+        int, typer.Option("--draws", "-n", min=1, help="How many replications to draw.")
+    ] = 1000,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Random seed: the same seed, the same output.")
+    ] = 0,
+    input_pairs: Annotated[
+        list[str] | None,
+        typer.Option("--input", "-i", help="An input given by name: NAME=PATH (repeatable)."),
+    ] = None,
+) -> None:
+    """Rank uncertainty: redo the scoring DRAWS times, varied as the criteria file's
+    uncertainty block says (survey respondents resampled by default), and report each unit's
+    median rank, 90 % rank interval, tier and top-k chances and small-sample flags."""
+    if criteria == Path():
+        raise typer.BadParameter("--criteria FILE is required.")
+    if out is None:
+        raise typer.BadParameter("--out FILE is required (.xlsx, .csv, .parquet or .json).")
+    try:
+        result = api.uncertainty_files(
+            criteria, inputs or [], _pairs(input_pairs or []), out, draws=draws, seed=seed
+        )
+    except ParIndexError as error:
+        _fail(error)
+        return
+    table = result.units
+    for level in result.levels:
+        rows = table[(table["level"] == level) & table["rank_nominal"].notna()]
+        if rows.empty:
+            typer.echo(f"{level}: no unit ranked")
+            continue
+        width = (rows["rank_p95"] - rows["rank_p05"]).astype("float64")
+        flagged = int(rows["flagged"].sum())
+        typer.echo(
+            f"{level}: {len(rows)} units; 90 % rank interval median width {width.median():g} "
+            f"(widest {width.max():g}); {flagged} flagged"
+        )
+    for warning in result.run.get("warnings", []):
+        typer.echo(f"warning: {warning}", err=True)
+    info = result.run.get("uncertainty", {})
+    typer.echo(f"{info.get('draws')} draws in {info.get('seconds', 0):.1f} s; wrote {out}")
+
+
+@app.command()
 def validate(criteria: Annotated[Path, typer.Argument(help="The criteria file (YAML).")]) -> None:
     """Check a criteria file: print every problem (exit 1) or a summary of the tree."""
     try:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from .spec.index import IndexSpec
@@ -200,3 +201,91 @@ class WeakReport:
 
     def _repr_html_(self) -> str:
         return "<h4>Weak indicators</h4>" + _html_table(self.weak)
+
+
+@dataclass(frozen=True, eq=False)
+class Uncertainty:
+    """How much every unit's score and rank move over many replications of the scoring
+    (``par-index uncertainty``): survey respondents resampled, weights and methods varied as
+    the criteria file's ``uncertainty`` block declares.
+
+    ``units``: one row per unit — nominal score, rank and tier; median and 5th–95th
+    percentile of the score and of the rank over the draws; the probability of being in the
+    top k of the level (``p_top_k``, k = ``run['uncertainty']['top_k']``) and in each tier
+    (``p_tier_<name>``); ``flagged`` when one of its survey indicators rests on too few
+    respondents or too wide a margin (``flags`` says which). ``survey``: per unit × survey
+    indicator, the valid n, Kish's effective n, the analytic 95 % margin of error (and the
+    bootstrap's, when the survey is resampled) and the two flags. ``removal``: per node and
+    level, how far ranks move when the node is left out (its weight set to zero).
+    ``score_draws`` and ``rank_draws`` hold every draw (draws × units, in the units' order
+    of ``unit_ids``).
+    """
+
+    spec: IndexSpec
+    units: pd.DataFrame
+    survey: pd.DataFrame
+    removal: pd.DataFrame
+    score_draws: np.ndarray = field(repr=False)
+    rank_draws: np.ndarray = field(repr=False)
+    unit_ids: list[str] = field(default_factory=list, repr=False)
+    run: dict[str, Any] = field(default_factory=dict)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"units": self.units, "survey": self.survey, "removal": self.removal}
+
+    def to_frame(self, kind: str = "units") -> pd.DataFrame:
+        """A copy of the per-unit table (default), ``survey`` or ``removal``."""
+        return self.tables()[kind].copy()
+
+    @property
+    def levels(self) -> list[str]:
+        return list(dict.fromkeys(self.units["level"]))
+
+    @property
+    def draws(self) -> int:
+        return int(self.run.get("uncertainty", {}).get("draws", len(self.score_draws)))
+
+    def to_excel(self, path: str | Path) -> Path:
+        """Write the three tables, the run record and the criteria (.xlsx, .csv, .parquet or
+        .json, by the extension)."""
+        from .io.writers import write_tables
+        from .spec.loader import dump_spec
+
+        return write_tables(self.tables(), Path(path), run=self.run, criteria=dump_spec(self.spec))
+
+    def _repr_html_(self) -> str:
+        parts = [
+            f"<h4>{html.escape(self.spec.name)} ({html.escape(self.spec.id)}): rank "
+            f"uncertainty over {self.draws} draws</h4>"
+        ]
+        columns = [
+            c
+            for c in (
+                "unit_id",
+                "unit_name",
+                "score_nominal",
+                "rank_nominal",
+                "rank_median",
+                "rank_p05",
+                "rank_p95",
+                "p_top_k",
+                "flagged",
+            )
+            if c in self.units.columns
+        ]
+        for level in self.levels:
+            table = self.units[self.units["level"] == level][columns]
+            flagged = int(table["flagged"].sum()) if "flagged" in table else 0
+            parts.append(
+                f"<p><b>{html.escape(str(level))}</b>: {len(table)} units, {flagged} flagged "
+                "(top 15)</p>"
+            )
+            parts.append(_html_table(table))
+        return "\n".join(parts)
+
+    def __repr__(self) -> str:
+        flagged = int(self.units["flagged"].sum()) if "flagged" in self.units else 0
+        return (
+            f"<Uncertainty {self.spec.id}: {len(self.units)} units, {self.draws} draws, "
+            f"{flagged} flagged>"
+        )

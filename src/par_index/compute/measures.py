@@ -92,13 +92,23 @@ def _ratio(codes: np.ndarray, frame: pd.DataFrame, measure: RatioMeasure, n: int
     return MeasureValues(raw, zero_denominator=zero)
 
 
-def _survey(
-    codes: np.ndarray,
-    frame: pd.DataFrame,
-    measure: SurveyMeasure,
-    n: int,
-    weight_column: str | None,
-) -> MeasureValues:
+@dataclass(frozen=True)
+class SurveyColumns:
+    """A survey measure per respondent: its statistic is Σ ``hits`` / Σ ``valid`` over a unit's
+    respondents (both already multiplied by the respondent's weight)."""
+
+    hits: np.ndarray
+    valid: np.ndarray
+    answered: np.ndarray
+    """Whether the respondent gave at least one valid answer to the measure's questions."""
+    weights: np.ndarray
+
+
+def survey_columns(
+    frame: pd.DataFrame, measure: SurveyMeasure, weight_column: str | None
+) -> SurveyColumns:
+    """Per-respondent weighted hits and valid answers of a survey measure (one row per row of
+    ``frame``); "don't know" and blanks are already NaN and count as no answer."""
     answers = frame[measure.questions].to_numpy(dtype="float64")
     weights = (
         frame[weight_column].to_numpy(dtype="float64") if weight_column else np.ones(len(frame))
@@ -112,9 +122,20 @@ def _survey(
         hits = (valid & (answers <= float(measure.threshold or 0))).astype("float64")
     weighted_valid = (valid * weights[:, None]).sum(axis=1)
     weighted_hits = (hits * weights[:, None]).sum(axis=1)
-    numerator = np.bincount(codes, weights=weighted_hits, minlength=n)
-    denominator = np.bincount(codes, weights=weighted_valid, minlength=n)
-    respondents = np.bincount(codes, weights=valid.any(axis=1).astype("float64"), minlength=n)
+    return SurveyColumns(weighted_hits, weighted_valid, valid.any(axis=1), weights)
+
+
+def _survey(
+    codes: np.ndarray,
+    frame: pd.DataFrame,
+    measure: SurveyMeasure,
+    n: int,
+    weight_column: str | None,
+) -> MeasureValues:
+    columns = survey_columns(frame, measure, weight_column)
+    numerator = np.bincount(codes, weights=columns.hits, minlength=n)
+    denominator = np.bincount(codes, weights=columns.valid, minlength=n)
+    respondents = np.bincount(codes, weights=columns.answered.astype("float64"), minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
         raw = np.where(denominator > 0, numerator / denominator, np.nan)
     return MeasureValues(raw, n_valid=respondents)

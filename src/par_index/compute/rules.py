@@ -2,11 +2,13 @@
 
 Every rule maps NaN (no data) to NaN and keeps scores within [0, maximum]. Relative rules
 (min-max, relative to best) compare units within their ``groups`` (the level, or all units).
+Values may carry a leading axis of draws, (D, U): rules work elementwise and relative rules
+compare the units of each row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -50,17 +52,19 @@ def first_match(values: np.ndarray, edges: Sequence[Threshold]) -> np.ndarray:
     return out
 
 
-def _group_reduce(
-    values: np.ndarray, groups: np.ndarray, reduce: Callable[[np.ndarray], float]
-) -> np.ndarray:
-    """Per-unit value of ``reduce`` over the non-NaN values of the unit's group."""
+def _group_reduce(values: np.ndarray, groups: np.ndarray, fold: np.ufunc) -> np.ndarray:
+    """Per-unit ``fold`` (``np.fmin`` or ``np.fmax``) over the non-NaN values of the unit's
+    group, along the last axis (units): a leading axis of draws is reduced row by row."""
     out = np.full(values.shape, np.nan)
     for g in np.unique(groups):
         members = groups == g
-        present = values[members]
-        present = present[~np.isnan(present)]
-        if present.size:
-            out[members] = reduce(present)
+        if values.ndim == 1:
+            present = values[members]
+            present = present[~np.isnan(present)]
+            if present.size:
+                out[members] = fold.reduce(present)
+        else:  # fmin/fmax skip NaN; a row with no value stays NaN
+            out[..., members] = fold.reduce(values[..., members], axis=-1, keepdims=True)
     return out
 
 
@@ -114,8 +118,8 @@ def _minmax(rule: MinMaxRule, x: np.ndarray, maximum: float, groups: np.ndarray)
         low = np.full(x.shape, rule.bounds[0])
         high = np.full(x.shape, rule.bounds[1])
     else:
-        low = _group_reduce(x, groups, np.min)
-        high = _group_reduce(x, groups, np.max)
+        low = _group_reduce(x, groups, np.fmin)
+        high = _group_reduce(x, groups, np.fmax)
     span = high - low
     # All units equal: nobody is worse than anybody, so every unit gets the top of the range.
     fraction = np.where(span > 0, np.clip((x - low) / np.where(span > 0, span, 1.0), 0, 1), 1.0)
@@ -130,10 +134,10 @@ def _relative_to_best(
     rule: RelativeToBestRule, x: np.ndarray, maximum: float, groups: np.ndarray
 ) -> np.ndarray:
     if rule.direction == "higher_is_better":
-        best = _group_reduce(x, groups, np.max)
+        best = _group_reduce(x, groups, np.fmax)
         score = np.where(best > 0, x / np.where(best > 0, best, 1.0), 1.0)
     else:
-        best = _group_reduce(x, groups, np.min)
+        best = _group_reduce(x, groups, np.fmin)
         score = np.where(x > 0, best / np.where(x > 0, x, 1.0), 1.0)
     return np.where(np.isnan(x), np.nan, np.clip(score, 0.0, 1.0) * maximum)
 

@@ -6,8 +6,11 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Any
 
+from pydantic import ValidationError
+
 from ..errors import Issue, did_you_mean
 from .index import spec_dict_nodes
+from .nodes import Node
 
 
 def structural_issues(data: dict[str, Any]) -> list[Issue]:
@@ -88,7 +91,8 @@ def structural_issues(data: dict[str, Any]) -> list[Issue]:
     if units.get("level") is not None and units.get("level_column") is not None:
         issues.append(Issue("conflict", "units", "give either level or level_column, not both."))
 
-    for i, area in enumerate(data.get("criteria") or []):
+    areas = data.get("criteria")
+    for i, area in enumerate(areas if isinstance(areas, list) else []):
         if isinstance(area, dict) and area.get("id") in RESERVED_IDS:
             issues.append(
                 Issue(
@@ -100,6 +104,7 @@ def structural_issues(data: dict[str, Any]) -> list[Issue]:
             )
     issues += _survey_issues(data, inputs)
     issues += _tier_issues(data.get("tiers"))
+    issues += _uncertainty_issues(data)
     return issues
 
 
@@ -203,3 +208,180 @@ def _tier_issues(tiers: Any) -> list[Issue]:
     if len(set(names)) != len(names):
         issues.append(Issue("duplicate_tier", "tiers", f"tier names must be unique. Got {names}."))
     return issues
+
+
+def _uncertainty_issues(data: dict[str, Any]) -> list[Issue]:
+    """``uncertainty.weights`` and ``.alternatives`` must name nodes of the tree, a rule
+    alternative an indicator (and be valid for it), an aggregation alternative a node with
+    children (or the index) that can be scored that way."""
+    block = data.get("uncertainty")
+    if not isinstance(block, dict):
+        return []
+    root = data["id"] if isinstance(data.get("id"), str) else None
+    nodes: dict[str, dict[str, Any]] = {}
+    for node, _ in spec_dict_nodes(data):
+        if isinstance(node.get("id"), str):
+            nodes.setdefault(node["id"], node)
+    issues: list[Issue] = []
+    seen: set[str] = set()
+    weights = block.get("weights")
+    for i, item in enumerate(weights if isinstance(weights, list) else []):
+        node_id = item.get("node") if isinstance(item, dict) else None
+        if not isinstance(node_id, str):
+            continue
+        where = f"uncertainty.weights[{i}].node"
+        if node_id == root:
+            issues.append(
+                Issue(
+                    "root_weight",
+                    where,
+                    "the index itself has no weight to vary. Name one of its areas or indicators.",
+                )
+            )
+        elif node_id not in nodes:
+            issues.append(_unknown_node(where, node_id, list(nodes)))
+        elif node_id in seen:
+            issues.append(
+                Issue(
+                    "duplicate_weight",
+                    where,
+                    f"node '{node_id}' must be listed once under weights. It is listed again.",
+                )
+            )
+        seen.add(node_id)
+    alternatives = block.get("alternatives")
+    for i, item in enumerate(alternatives if isinstance(alternatives, list) else []):
+        node_id = item.get("node") if isinstance(item, dict) else None
+        if not isinstance(node_id, str):
+            continue
+        assert isinstance(item, dict)
+        where = f"uncertainty.alternatives[{i}]"
+        if node_id != root and node_id not in nodes:
+            known = [*nodes, *([root] if root else [])]
+            issues.append(_unknown_node(f"{where}.node", node_id, known))
+            continue
+        node = _root_node(data) if node_id == root else nodes[node_id]
+        if "rule" in item:
+            issues += _rule_alternative_issues(node, item["rule"], f"{where}.rule")
+        elif "aggregation" in item:
+            issues += _aggregation_alternative_issues(node, item["aggregation"], where)
+    return issues
+
+
+def _unknown_node(where: str, node_id: str, known: list[str]) -> Issue:
+    return Issue(
+        "unknown_node",
+        where,
+        f"node must be the id of a node of the criteria tree. Got '{node_id}' instead.",
+        did_you_mean(node_id, known),
+    )
+
+
+def _root_node(data: dict[str, Any]) -> dict[str, Any]:
+    """The index as a node mapping (its id, name, max, aggregation and top-level areas)."""
+    node: dict[str, Any] = {"id": data.get("id"), "name": data.get("name") or "index"}
+    for key in ("max", "aggregation", "zero_floor"):
+        if data.get(key) is not None:
+            node[key] = data[key]
+    node["children"] = data.get("criteria")
+    return node
+
+
+def _typed(node: dict[str, Any]) -> Node | None:
+    try:
+        return Node.model_validate(node)
+    except ValidationError:
+        return None  # the node's own problems are reported where it stands
+
+
+def _rule_alternative_issues(node: dict[str, Any], rule: Any, where: str) -> list[Issue]:
+    if node.get("children") is not None:
+        return [
+            Issue(
+                "rule_on_inner_node",
+                where,
+                f"a rule alternative belongs on an indicator (a node with a measure). "
+                f"'{node.get('id')}' has children: give it an aggregation alternative instead.",
+            )
+        ]
+    declared = _typed(node)
+    if declared is None or not isinstance(rule, dict):
+        return []
+    try:
+        alternative = Node.model_validate({**node, "rule": rule})
+    except ValidationError as exc:
+        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        return [
+            Issue(
+                "invalid_alternative",
+                where,
+                f"the alternative rule must be valid for '{declared.id}'. {problems}.",
+            )
+        ]
+    if alternative.effective_rule == declared.effective_rule:
+        return [
+            Issue(
+                "same_as_declared",
+                where,
+                f"the alternative must differ from the rule '{declared.id}' already has.",
+            )
+        ]
+    return []
+
+
+def _aggregation_alternative_issues(
+    node: dict[str, Any], aggregation: Any, where: str
+) -> list[Issue]:
+    if node.get("children") is None:
+        return [
+            Issue(
+                "aggregation_on_leaf",
+                f"{where}.aggregation",
+                f"an aggregation alternative belongs on a node with children. "
+                f"'{node.get('id')}' is an indicator: give it a rule alternative instead.",
+            )
+        ]
+    declared = _typed(node)
+    if declared is None or not isinstance(aggregation, str):
+        return []
+    where = f"{where}.aggregation"
+    current = declared.effective_aggregation
+    if aggregation == current:
+        return [
+            Issue(
+                "same_as_declared",
+                where,
+                f"the alternative must differ from the aggregation '{declared.id}' already has "
+                f"({current}).",
+            )
+        ]
+    if aggregation != "sum" and declared.declared_max() is None:
+        return [
+            Issue(
+                "alternative_needs_max",
+                where,
+                f"aggregation '{aggregation}' needs a scale: give '{declared.id}' a max.",
+            )
+        ]
+    if aggregation in ("sum", "share_of_max") and current not in ("sum", "share_of_max"):
+        return [
+            Issue(
+                "alternative_ignores_weights",
+                where,
+                f"the children's weights have no effect under '{aggregation}'. Alternatives to "
+                f"a {current} node are weighted_mean or geometric_mean.",
+            )
+        ]
+    if aggregation == "sum" and declared.max is not None:
+        parts = [c.declared_max() for c in declared.children or []]
+        total = sum(p for p in parts if p is not None)
+        if None in parts or abs(total - float(declared.max)) > 1e-6:
+            return [
+                Issue(
+                    "alternative_changes_scale",
+                    where,
+                    f"a sum of the children's maxima ({total:g}) must equal the max of "
+                    f"'{declared.id}' ({declared.max:g}), or the alternative changes its scale.",
+                )
+            ]
+    return []

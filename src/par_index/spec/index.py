@@ -9,6 +9,7 @@ from pydantic import Field, ValidationInfo, model_validator
 
 from .base import Name, NodeId, Positive, SpecModel
 from .nodes import Aggregation, MissingPolicy, Node, Tier
+from .uncertainty import UncertaintySpec
 
 
 class ReadOptions(SpecModel):
@@ -128,6 +129,9 @@ class IndexSpec(SpecModel):
     ranking: Ranking = Field(default_factory=Ranking)
     tiers: list[Tier] | None = None
     criteria: Annotated[list[Node], Field(min_length=1)]
+    uncertainty: UncertaintySpec = Field(default_factory=UncertaintySpec)
+    """What ``par-index uncertainty`` varies (survey samples, weights, method alternatives)
+    and when it flags a survey result; see :mod:`par_index.spec.uncertainty`."""
 
     @model_validator(mode="after")
     def _root_shape(self) -> IndexSpec:
@@ -172,6 +176,15 @@ class IndexSpec(SpecModel):
                     yield from walk(node.children, depth + 1, node.id)
 
         yield from walk(self.criteria, 1, self.id)
+
+    def find(self, node_id: str) -> Node | None:
+        """The node with this id (the index itself as the root), or None."""
+        if node_id == self.id:
+            return self.as_root()
+        for node, _, _ in self.iter_nodes():
+            if node.id == node_id:
+                return node
+        return None
 
     def leaves(self) -> list[Node]:
         return [node for node, _, _ in self.iter_nodes() if node.is_leaf]
