@@ -9,6 +9,7 @@
 from ._version import __version__
 from .api import compare as compare
 from .api import low_ranking as low_ranking
+from .api import report as report
 from .api import resolve_sources as resolve_sources
 from .api import score as score
 from .api import uncertainty as uncertainty
@@ -47,6 +48,7 @@ __all__ = [
     "load_spec",
     "low_ranking",
     "read_inputs",
+    "report",
     "resolve_sources",
     "sample_inputs",
     "score",

@@ -197,6 +197,28 @@ def low_ranking(
     )
 
 
+def report(
+    results: Results | str | Path,
+    out: str | Path,
+    *,
+    previous: Results | str | Path | None = None,
+    crosswalk: pd.DataFrame | str | Path | None = None,
+    lang: str = "vi",
+    bottom_share: float | None = None,
+) -> dict[str, Path]:
+    """The annual report of ``results`` into the folder ``out``: ``<index>-<year>.xlsx`` and
+    ``index.html``. With ``previous`` (and a ``crosswalk`` where units merged) it shows the
+    year-over-year changes; weak indicators are always included."""
+    from .report import render_report
+
+    current = _results(results)
+    comparison = compare(current, previous, crosswalk) if previous is not None else None
+    from .compute.weak import low_ranking as _low_ranking
+
+    weak = _low_ranking(current, bottom_share=bottom_share, comparison=comparison)
+    return render_report(current, Path(out), comparison=comparison, weak=weak, lang=lang)
+
+
 def score_files(
     criteria: str | Path,
     files: Sequence[str | Path] = (),

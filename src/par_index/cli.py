@@ -262,6 +262,24 @@ def weak(
     typer.echo(f"{len(report.weak)} weak indicators in {units} units; wrote {out}")
 
 
+@app.command()
+def report(
+    results: Annotated[Path, typer.Argument(help="Results written by par-index score.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the report.")],
+    previous: Annotated[Path | None, typer.Option(help="Last year's results.")] = None,
+    crosswalk: Annotated[Path | None, typer.Option(help="Unit crosswalk, as for compare.")] = None,
+    lang: Annotated[str, typer.Option(help="vi (default) or en.")] = "vi",
+) -> None:
+    """The annual ranking report: a formatted workbook and a self-contained HTML page."""
+    try:
+        paths = api.report(results, out, previous=previous, crosswalk=crosswalk, lang=lang)
+    except ParIndexError as error:
+        _fail(error)
+        return
+    for kind, path in sorted(paths.items()):
+        typer.echo(f"wrote {kind}: {path}")
+
+
 criteria_app = typer.Typer(help="Work with criteria files.", no_args_is_help=True)
 app.add_typer(criteria_app, name="criteria")
 
