@@ -10,6 +10,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .spec.checks import RANKING_COLUMNS
 from .spec.index import IndexSpec
 
 DETAIL_COLUMNS = [
@@ -39,18 +40,7 @@ is its contribution to the index total; ``share`` = score / maximum; ``status`` 
 missing / not_applicable and ``action`` what the missing-data policy (or a zero denominator)
 did."""
 
-RANKING_LEAD = [
-    "unit_id",
-    "unit_name",
-    "level",
-    "group",
-    "score",
-    "maximum",
-    "share",
-    "rank",
-    "rank_in_group",
-    "tier",
-]
+RANKING_LEAD = list(RANKING_COLUMNS)
 
 
 @dataclass(frozen=True)

@@ -123,20 +123,20 @@ def _table_issue(holder: Any, where: str, inputs: dict[str, Any]) -> list[Issue]
     ]
 
 
-RESERVED_IDS = frozenset(
-    {
-        "unit_id",
-        "unit_name",
-        "level",
-        "group",
-        "score",
-        "maximum",
-        "share",
-        "rank",
-        "rank_in_group",
-        "tier",
-    }
+RANKING_COLUMNS = (
+    "unit_id",
+    "unit_name",
+    "level",
+    "group",
+    "score",
+    "maximum",
+    "share",
+    "rank",
+    "rank_in_group",
+    "tier",
 )
+"""The ranking table's leading columns; a top-level node's id becomes a column after them."""
+RESERVED_IDS = frozenset(RANKING_COLUMNS)
 
 
 def _survey_issues(data: dict[str, Any], inputs: dict[str, Any]) -> list[Issue]:
