@@ -152,15 +152,8 @@ class _Scorer:
         policy = node.missing or policy
         if self.batch is not None and node.id not in self.varying:
             nominal = self.batch.nominal[node.id]
-            return NodeScores(
-                node=node,
-                depth=depth,
-                parent=parent,
-                applicable=nominal.applicable,
-                score=nominal.score,
-                maximum=nominal.maximum,
-                status=NO_FLAGS,
-                action=NO_FLAGS,
+            return _batch_scores(
+                node, depth, parent, nominal.applicable, nominal.score, nominal.maximum
             )
         applicable = inside & self.applies(node)
         if node.children is None:
@@ -289,15 +282,8 @@ class _Scorer:
                 score = np.where(hit, maximum, score)
             elif when == "zero":
                 score = np.where(hit, 0.0, score)
-        return NodeScores(
-            node=node,
-            depth=depth,
-            parent=parent,
-            applicable=applicable,
-            score=score,
-            maximum=np.where(applicable, maximum, np.nan),
-            status=NO_FLAGS,
-            action=NO_FLAGS,
+        return _batch_scores(
+            node, depth, parent, applicable, score, np.where(applicable, maximum, np.nan)
         )
 
     def _rule(self, rule: Rule, raw: np.ndarray, maximum: float) -> np.ndarray:
@@ -397,15 +383,8 @@ class _Scorer:
                 score[rows], maximum[rows], _, _ = self._aggregate(
                     node, aggregation, floor, every[rows], part, part_max, children, part_factor
                 )
-        return NodeScores(
-            node=node,
-            depth=depth,
-            parent=parent,
-            applicable=applicable,
-            score=score,
-            maximum=np.where(applicable, maximum, np.nan),
-            status=NO_FLAGS,
-            action=NO_FLAGS,
+        return _batch_scores(
+            node, depth, parent, applicable, score, np.where(applicable, maximum, np.nan)
         )
 
     def _aggregate(
@@ -665,6 +644,27 @@ def _mark_varying(node: Node, changed: set[str], dropped: set[str], out: set[str
     if varies:
         out.add(node.id)
     return varies
+
+
+def _batch_scores(
+    node: Node,
+    depth: int,
+    parent: str | None,
+    applicable: np.ndarray,
+    score: np.ndarray,
+    maximum: np.ndarray,
+) -> NodeScores:
+    """A node's result in a batch of draws: no status or action flags are kept per draw."""
+    return NodeScores(
+        node=node,
+        depth=depth,
+        parent=parent,
+        applicable=applicable,
+        score=score,
+        maximum=maximum,
+        status=NO_FLAGS,
+        action=NO_FLAGS,
+    )
 
 
 def contributions(result: NodeScores, points: np.ndarray) -> None:
