@@ -37,117 +37,30 @@ import cProfile
 import gc
 import io
 import json
-import os
-import platform
 import pstats
 import re
 import resource
-import shutil
-import statistics
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import national  # noqa: E402
+import _common as common
+import national
 
-import par_index  # noqa: E402
-import par_index.api  # noqa: E402
-from par_index.compute import engine  # noqa: E402
-from par_index.compute.measures import measure_values  # noqa: E402
-from par_index.compute.rank import competition_rank, round_half_up  # noqa: E402
-from par_index.compute.score import detail_frame, ranking_frame  # noqa: E402
-from par_index.io.writers import write_results  # noqa: E402
-
-CRITERIA = ROOT / "criteria" / "par-2025.yaml"
-OUTPUT = HERE / "output"
-MiB = 1024 * 1024
-
-
-# ----------------------------------------------------------------------------- memory
-
-
-def _status_kib(field: str) -> int | None:
-    try:
-        with open("/proc/self/status", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-class PeakMemory:
-    """Peak RSS of this process over a stretch of code.
-
-    Linux: reset the high-water mark (``echo 5 > /proc/self/clear_refs``, Linux ≥ 4.0) and
-    read ``VmHWM`` afterwards. Where that is refused, a thread samples ``VmRSS`` every 5 ms.
-    Elsewhere only the lifetime peak (``ru_maxrss``) is known.
-    """
-
-    def __init__(self) -> None:
-        self.method = "none"
-        if _status_kib("VmRSS") is not None:
-            try:
-                with open("/proc/self/clear_refs", "w", encoding="ascii") as handle:
-                    handle.write("5")
-                self.method = "VmHWM"
-            except OSError:
-                self.method = "sampled"
-        else:
-            self.method = "ru_maxrss"
-        self._stop = threading.Event()
-        self._sampled = 0
-        self._thread: threading.Thread | None = None
-
-    def rss(self) -> float:
-        kib = _status_kib("VmRSS")
-        return float("nan") if kib is None else kib * 1024 / MiB
-
-    def start(self) -> float:
-        gc.collect()
-        base = self.rss()
-        if self.method == "VmHWM":
-            with open("/proc/self/clear_refs", "w", encoding="ascii") as handle:
-                handle.write("5")
-        elif self.method == "sampled":
-            self._sampled = _status_kib("VmRSS") or 0
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._sample, daemon=True)
-            self._thread.start()
-        return base
-
-    def _sample(self) -> None:
-        while not self._stop.wait(0.005):
-            self._sampled = max(self._sampled, _status_kib("VmRSS") or 0)
-
-    def peak(self) -> float:
-        if self.method == "VmHWM":
-            return (_status_kib("VmHWM") or 0) * 1024 / MiB
-        if self.method == "sampled":
-            self._stop.set()
-            if self._thread is not None:
-                self._thread.join()
-            return self._sampled * 1024 / MiB
-        return lifetime_peak_mib()
-
-
-def lifetime_peak_mib() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / MiB if sys.platform == "darwin" else peak / 1024
-
+import par_index
+import par_index.api
+from par_index.compute import engine
+from par_index.compute.measures import measure_values
+from par_index.compute.rank import competition_rank, round_half_up
+from par_index.compute.score import detail_frame, ranking_frame
+from par_index.io.writers import write_results
 
 # ----------------------------------------------------------------------------- stages
 
@@ -156,46 +69,23 @@ class Bench:
     def __init__(self, repeat: int, slow: float) -> None:
         self.repeat = repeat
         self.slow = slow
-        self.memory = PeakMemory()
+        self.memory = common.PeakMemory()
         self.rows: list[dict[str, Any]] = []
         self.calls: dict[str, Callable[[], Any]] = {}
 
     def stage(self, name: str, fn: Callable[[], Any], note: str = "") -> Any:
-        times: list[float] = []
-        cpu: list[float] = []
-        peaks: list[float] = []
-        rises: list[float] = []
-        result = None
-        while True:
-            result = None
-            base = self.memory.start()
-            t0, c0 = time.perf_counter(), time.process_time()
-            result = fn()
-            times.append(time.perf_counter() - t0)
-            cpu.append(time.process_time() - c0)
-            peak = self.memory.peak()
-            peaks.append(peak)
-            rises.append(peak - base)
-            if len(times) >= self.repeat or times[0] > self.slow:
-                break
+        result, timing = common.timed(fn, self.memory, self.repeat, self.slow)
+        runs = timing["runs"]
         row = {
             "stage": name,
-            "runs": len(times),
-            "median_s": statistics.median(times),
-            "min_s": min(times),
-            "max_s": max(times),
-            "times_s": times,
-            "cpu_s": statistics.median(cpu),
-            "peak_rss_mib": max(peaks),
-            "rss_rise_mib": max(rises),
-            "note": note
-            or (f"1 run: the first took over {self.slow:g} s" if len(times) == 1 else ""),
+            **timing,
+            "note": note or (f"1 run: the first took over {self.slow:g} s" if runs == 1 else ""),
         }
         self.rows.append(row)
         self.calls[name] = fn
         print(
-            f"  {name:<38} {row['median_s']:8.2f} s  ({len(times)} run"
-            f"{'s' if len(times) > 1 else ''})  peak {row['peak_rss_mib']:7.0f} MiB",
+            f"  {name:<38} {row['median_s']:8.2f} s  ({common.runs_text(runs)})  "
+            f"peak {row['peak_rss_mib']:7.0f} MiB",
             flush=True,
         )
         return result
@@ -242,63 +132,31 @@ def measure_every_leaf(spec: par_index.IndexSpec, data: par_index.InputData) -> 
 # ----------------------------------------------------------------------------- CLI
 
 
-def cli_command(sources: dict[str, Path], out: Path) -> list[str]:
-    script = Path(sys.executable).with_name("par-index")
-    base = [str(script)] if script.exists() else [sys.executable, "-m", "par_index"]
-    return [
-        *base,
-        "score",
-        "--criteria",
-        str(CRITERIA),
-        str(sources["registry"]),
-        str(sources["processing"]),
-        str(sources["appraisal"]),
-        "--input",
-        f"survey={sources['survey']}",
-        "--out",
-        str(out),
-    ]
-
-
 def run_cli(name: str, command: list[str]) -> dict[str, Any]:
-    gnu_time = "/usr/bin/time" if Path("/usr/bin/time").exists() else shutil.which("time")
-    report = OUTPUT / "cli-time.txt"
     row: dict[str, Any] = {"stage": name, "runs": 1, "command": " ".join(command)}
-    full = [gnu_time, "-v", "-o", str(report), *command] if gnu_time else command
-    t0 = time.perf_counter()
-    done = subprocess.run(full, capture_output=True, text=True, check=False)
-    row["median_s"] = row["min_s"] = row["max_s"] = time.perf_counter() - t0
-    row["times_s"] = [row["median_s"]]
+    done, seconds, figures = common.run_timed(command, common.OUTPUT / "cli-time.txt")
+    row["median_s"] = row["min_s"] = row["max_s"] = seconds
+    row["times_s"] = [seconds]
     row["cpu_s"] = None
     row["returncode"] = done.returncode
     row["stdout"] = done.stdout.strip()
     if done.returncode != 0:
         row["stderr"] = done.stderr.strip()[-2000:]
-    text = (
-        report.read_text(encoding="utf-8", errors="replace") if gnu_time and report.exists() else ""
-    )
-    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
-    if match:
-        row["peak_rss_mib"] = int(match.group(1)) / 1024
+    if "peak_rss_mib" in figures:
+        row["peak_rss_mib"] = figures["peak_rss_mib"]
         row["memory_method"] = "/usr/bin/time -v (max RSS)"
-        for key, pattern in (
-            ("user_s", r"User time \(seconds\): ([\d.]+)"),
-            ("system_s", r"System time \(seconds\): ([\d.]+)"),
-        ):
-            found = re.search(pattern, text)
-            if found:
-                row[key] = float(found.group(1))
+        row.update({key: figures[key] for key in ("user_s", "system_s") if key in figures})
         if "user_s" in row and "system_s" in row:
             row["cpu_s"] = row["user_s"] + row["system_s"]
     else:
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        row["peak_rss_mib"] = usage.ru_maxrss / (MiB if sys.platform == "darwin" else 1024)
+        row["peak_rss_mib"] = usage.ru_maxrss / (common.MiB if sys.platform == "darwin" else 1024)
         row["memory_method"] = "getrusage(RUSAGE_CHILDREN): the largest child so far"
     row["rss_rise_mib"] = None
     row["note"] = "subprocess, 1 run"
     print(
         f"  {name:<38} {row['median_s']:8.2f} s  (1 run)  peak {row['peak_rss_mib']:7.0f} MiB"
-        f"{'' if done.returncode == 0 else '  FAILED: ' + done.stderr.strip()[-300:]}",
+        f"{common.failed(done)}",
         flush=True,
     )
     return row
@@ -317,70 +175,11 @@ def profile(name: str, fn: Callable[[], Any], top: int = 15) -> str:
     stats.sort_stats("cumulative").print_stats(top)
     text = buffer.getvalue()
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    (OUTPUT / f"profile-{slug}.txt").write_text(text, encoding="utf-8")
+    (common.OUTPUT / f"profile-{slug}.txt").write_text(text, encoding="utf-8")
     return text
 
 
 # ----------------------------------------------------------------------------- report
-
-
-def versions() -> dict[str, str]:
-    out = {}
-    for package in ("par-index", "numpy", "pandas", "python-calamine", "xlsxwriter"):
-        try:
-            out[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            out[package] = "?"
-    return out
-
-
-def source() -> dict[str, Any]:
-    """Which par_index was measured: its folder, and the git commit (and dirtiness) there."""
-    folder = Path(par_index.__file__).resolve().parent
-    info: dict[str, Any] = {"package_dir": str(folder)}
-    try:
-
-        def git(*cmd: str) -> str:
-            return subprocess.run(
-                ["git", "-C", str(folder), *cmd],
-                capture_output=True,
-                text=True,
-                check=True,
-                timeout=30,
-            ).stdout.strip()
-
-        info["commit"] = git("rev-parse", "HEAD")
-        info["uncommitted_changes_in_src"] = bool(git("status", "--porcelain", "--", "."))
-    except (OSError, subprocess.SubprocessError):
-        info["commit"] = None  # not a git checkout (e.g. an exported tree)
-    return info
-
-
-def machine() -> dict[str, Any]:
-    mem_kib = None
-    try:
-        with open("/proc/meminfo", encoding="ascii") as handle:
-            mem_kib = int(handle.readline().split()[1])
-    except OSError:
-        pass
-    cpu = platform.processor()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {
-        "cpus": os.cpu_count(),
-        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "cpu": cpu,
-        "memory_gib": round(mem_kib / 1024 / 1024, 1) if mem_kib else None,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "versions": versions(),
-    }
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -400,16 +199,6 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 # ----------------------------------------------------------------------------- main
-
-
-def case_size(folder: Path) -> tuple[int, int]:
-    """The size of the case already in ``folder`` (so a smaller case is not overwritten),
-    or the national defaults."""
-    try:
-        params = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["params"]
-        return int(params["respondents"]), int(params["questions"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return national.N_RESPONDENTS, national.N_QUESTIONS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -435,31 +224,31 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--skip-xlsx", action="store_true", help="skip reading the .xlsx survey")
     ap.add_argument("--skip-cli", action="store_true", help="skip the CLI subprocess runs")
-    ap.add_argument("--json", type=Path, default=OUTPUT / "bench_score.json")
+    ap.add_argument("--json", type=Path, default=common.OUTPUT / "bench_score.json")
     args = ap.parse_args(argv)
 
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    results_dir = OUTPUT / "results"
+    common.OUTPUT.mkdir(parents=True, exist_ok=True)
+    results_dir = common.OUTPUT / "results"
     results_dir.mkdir(exist_ok=True)
     started = datetime.now().astimezone()
     print(f"par-index benchmark — {started:%Y-%m-%d %H:%M %Z}")
     t0 = time.perf_counter()
-    respondents, questions = case_size(args.case)
-    load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
-    measured = source()  # at the start: others may commit while the benchmark runs
-    paths = national.generate(args.case, respondents, questions, log=lambda s: print(s, flush=True))
+    load_before = common.load_average()
+    measured = common.source()  # at the start: others may commit while the benchmark runs
+    paths = common.national_case(args.case)
     generation_s = time.perf_counter() - t0
     manifest = json.loads((args.case / "manifest.json").read_text(encoding="utf-8"))
-    spec = par_index.load_spec(CRITERIA)
-    common = {
+    spec = par_index.load_spec(common.CRITERIA)
+    other_inputs = {
         "registry": paths["registry"],
         "processing": paths["processing"],
         "appraisal": paths["appraisal"],
     }
-    csv_sources = {**common, "survey": paths["survey_csv"]}
-    xlsx_sources = {**common, "survey": paths["survey_xlsx"]}
+    csv_sources = {**other_inputs, "survey": paths["survey_csv"]}
+    xlsx_sources = {**other_inputs, "survey": paths["survey_xlsx"]}
     sizes = {p.name: p.stat().st_size for p in paths.values()}
-    print(f"case: {args.case}  ({', '.join(f'{k} {v / MiB:.1f} MiB' for k, v in sizes.items())})")
+    listed = ", ".join(f"{k} {v / common.MiB:.1f} MiB" for k, v in sizes.items())
+    print(f"case: {args.case}  ({listed})")
     bench = Bench(args.repeat, args.slow)
     print(f"memory measured by: {bench.memory.method}\n")
     data = bench.stage("read (survey .csv)", lambda: par_index.read_inputs(spec, csv_sources))
@@ -487,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     bench.stage(
         "api.score_files (CLI path, in process)",
         lambda: par_index.api.score_files(
-            CRITERIA,
+            common.CRITERIA,
             [paths["registry"], paths["processing"], paths["appraisal"]],
             {"survey": paths["survey_csv"]},
             out=results_dir / "score_files.xlsx",
@@ -512,19 +301,12 @@ def main(argv: list[str] | None = None) -> int:
 
     cli_rows = []
     if not args.skip_cli:
-        cli_rows.append(
-            run_cli(
-                "cli: par-index score (survey .csv)",
-                cli_command(csv_sources, results_dir / "cli-csv.xlsx"),
-            )
-        )
-        if not args.skip_xlsx:
-            cli_rows.append(
-                run_cli(
-                    "cli: par-index score (survey .xlsx)",
-                    cli_command(xlsx_sources, results_dir / "cli-xlsx.xlsx"),
-                )
-            )
+        for suffix, sources in (("csv", csv_sources), ("xlsx", xlsx_sources)):
+            if suffix == "xlsx" and args.skip_xlsx:
+                continue
+            out = str(results_dir / f"cli-{suffix}.xlsx")
+            command = common.cli_command("score", sources, "--out", out)
+            cli_rows.append(run_cli(f"cli: par-index score (survey .{suffix})", command))
 
     rows = bench.rows + cli_rows
     print()
@@ -533,13 +315,10 @@ def main(argv: list[str] | None = None) -> int:
         f"\nruns: median of {args.repeat}; stages whose first run took over {args.slow:g} s "
         "were run once (runs = 1)."
     )
-    process_peak = max([r["peak_rss_mib"] for r in bench.rows] + [lifetime_peak_mib()])
+    process_peak = max([r["peak_rss_mib"] for r in bench.rows] + [common.lifetime_peak_mib()])
     print(f"peak RSS of this process over the whole benchmark: {process_peak:.0f} MiB")
     if load_before is not None:
-        print(
-            f"load average (1/5/15 min) before: {', '.join(f'{x:.2f}' for x in load_before)}; "
-            f"after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}"
-        )
+        print(common.load_text(load_before))
     print(f"checks: {json.dumps(checks, ensure_ascii=False)}")
 
     profiles: dict[str, str] = {}
@@ -552,13 +331,7 @@ def main(argv: list[str] | None = None) -> int:
             print(text)
 
     report = {
-        "date": started.isoformat(timespec="seconds"),
-        "machine": machine(),
-        "par_index": measured,
-        "load_average_1_5_15min": {
-            "before": load_before,
-            "after": os.getloadavg() if load_before else None,
-        },
+        **common.report_head(started, measured, load_before),
         "case": {
             "folder": str(args.case),
             "params": manifest.get("params"),
@@ -577,13 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         "checks": checks,
         "profiles": profiles,
     }
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(
-        json.dumps(report, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
-    )
-    print(f"\nwrote {args.json}")
-    failed = [r for r in cli_rows if r.get("returncode")]
-    return 1 if failed else 0
+    return common.write_report(args.json, report, cli_rows)
 
 
 if __name__ == "__main__":

@@ -30,32 +30,22 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
-import shutil
-import statistics
-import subprocess
 import sys
-import time
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import national  # noqa: E402
-from bench_score import PeakMemory, case_size, machine, source  # noqa: E402
+import _common as common
+import national
 
-import par_index  # noqa: E402
-from par_index.spec import spec_from_data  # noqa: E402
-
-CRITERIA = ROOT / "criteria" / "par-2025.yaml"
-OUTPUT = HERE / "output"
-MiB = 1024 * 1024
+import par_index
+from par_index.spec import spec_from_data
 
 VARIED = {
     "min_n": 30,
@@ -82,45 +72,22 @@ VARIED = {
 
 
 def varied_spec() -> par_index.IndexSpec:
-    data = yaml.safe_load(CRITERIA.read_text(encoding="utf-8"))
+    data = yaml.safe_load(common.CRITERIA.read_text(encoding="utf-8"))
     data["uncertainty"] = VARIED
-    return spec_from_data(data, str(CRITERIA))
+    return spec_from_data(data, str(common.CRITERIA))
 
 
 def stage(
     rows: list[dict[str, Any]], name: str, fn: Callable[[], Any], repeat: int, slow: float
 ) -> Any:
-    memory = PeakMemory()
-    times, cpu, peaks, rises = [], [], [], []
-    result = None
-    while True:
-        result = None
-        gc.collect()
-        base = memory.start()
-        t0, c0 = time.perf_counter(), time.process_time()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-        peak = memory.peak()
-        peaks.append(peak)
-        rises.append(peak - base)
-        if len(times) >= repeat or times[0] > slow:
-            break
-    row = {
-        "stage": name,
-        "runs": len(times),
-        "median_s": statistics.median(times),
-        "min_s": min(times),
-        "max_s": max(times),
-        "cpu_s": statistics.median(cpu),
-        "peak_rss_mib": max(peaks),
-        "rss_rise_mib": max(rises),
-        "memory_method": memory.method,
-    }
+    memory = common.PeakMemory()
+    result, timing = common.timed(fn, memory, repeat, slow)
+    del timing["times_s"]  # not recorded by this bench
+    row = {"stage": name, **timing, "memory_method": memory.method}
     rows.append(row)
     print(
-        f"  {name:<46} {row['median_s']:7.2f} s  (CPU {row['cpu_s']:6.2f} s, {len(times)} run"
-        f"{'s' if len(times) > 1 else ''})  peak {row['peak_rss_mib']:6.0f} MiB  "
+        f"  {name:<46} {row['median_s']:7.2f} s  (CPU {row['cpu_s']:6.2f} s, "
+        f"{common.runs_text(row['runs'])})  peak {row['peak_rss_mib']:6.0f} MiB  "
         f"rise {row['rss_rise_mib']:5.0f} MiB",
         flush=True,
     )
@@ -128,52 +95,23 @@ def stage(
 
 
 def run_cli(paths: dict[str, Path], draws: int, out: Path) -> dict[str, Any]:
-    script = Path(sys.executable).with_name("par-index")
-    base = [str(script)] if script.exists() else [sys.executable, "-m", "par_index"]
-    command = [
-        *base,
-        "uncertainty",
-        "--criteria",
-        str(CRITERIA),
-        str(paths["registry"]),
-        str(paths["processing"]),
-        str(paths["appraisal"]),
-        "--input",
-        f"survey={paths['survey_csv']}",
-        "--draws",
-        str(draws),
-        "--out",
-        str(out),
-    ]
-    gnu_time = "/usr/bin/time" if Path("/usr/bin/time").exists() else shutil.which("time")
-    report = OUTPUT / "cli-uncertainty-time.txt"
-    full = [gnu_time, "-v", "-o", str(report), *command] if gnu_time else command
-    t0 = time.perf_counter()
-    done = subprocess.run(full, capture_output=True, text=True, check=False)
+    sources = {**paths, "survey": paths["survey_csv"]}
+    command = common.cli_command("uncertainty", sources, "--draws", str(draws), "--out", str(out))
+    done, seconds, figures = common.run_timed(command, common.OUTPUT / "cli-uncertainty-time.txt")
     row: dict[str, Any] = {
         "stage": f"cli: par-index uncertainty --draws {draws} (national)",
         "runs": 1,
-        "median_s": time.perf_counter() - t0,
+        "median_s": seconds,
         "returncode": done.returncode,
         "stdout": done.stdout.strip(),
         "command": " ".join(command),
     }
     if done.returncode:
         row["stderr"] = done.stderr.strip()[-2000:]
-    text = report.read_text(encoding="utf-8", errors="replace") if report.exists() else ""
-    for key, label in (
-        ("peak_rss_mib", "Maximum resident set size (kbytes)"),
-        ("user_s", "User time (seconds)"),
-        ("system_s", "System time (seconds)"),
-    ):
-        for line in text.splitlines():
-            if label in line:
-                value = float(line.rsplit(":", 1)[1])
-                row[key] = value / 1024 if key == "peak_rss_mib" else value
+    row.update(figures)
     print(
         f"  {row['stage']:<46} {row['median_s']:7.2f} s  (1 run)  "
-        f"peak {row.get('peak_rss_mib', float('nan')):6.0f} MiB"
-        f"{'' if done.returncode == 0 else '  FAILED: ' + done.stderr.strip()[-300:]}",
+        f"peak {row.get('peak_rss_mib', float('nan')):6.0f} MiB{common.failed(done)}",
         flush=True,
     )
     return row
@@ -207,17 +145,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--slow", type=float, default=10.0, help="run a slower stage once")
     ap.add_argument("--skip-cli", action="store_true")
     ap.add_argument("--skip-triple", action="store_true", help="skip the 3× draws stage")
-    ap.add_argument("--json", type=Path, default=OUTPUT / "bench_uncertainty.json")
+    ap.add_argument("--json", type=Path, default=common.OUTPUT / "bench_uncertainty.json")
     args = ap.parse_args(argv)
 
-    OUTPUT.mkdir(parents=True, exist_ok=True)
+    common.OUTPUT.mkdir(parents=True, exist_ok=True)
     started = datetime.now().astimezone()
     print(f"par-index uncertainty benchmark — {started:%Y-%m-%d %H:%M %Z}")
-    load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
-    measured = source()
-    respondents, questions = case_size(args.case)
-    paths = national.generate(args.case, respondents, questions, log=lambda s: print(s, flush=True))
-    spec = par_index.load_spec(CRITERIA)
+    load_before = common.load_average()
+    measured = common.source()
+    paths = common.national_case(args.case)
+    spec = par_index.load_spec(common.CRITERIA)
     draws, seed = args.draws, args.seed
     rows: list[dict[str, Any]] = []
     checks: dict[str, Any] = {}
@@ -239,47 +176,28 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(f"respondents: {respondents_read}\n", flush=True)
 
-    result = stage(
-        rows,
-        f"samples: {draws} draws (survey)",
-        lambda: par_index.uncertainty(spec, samples, draws=draws, seed=seed),
-        args.repeat,
-        args.slow,
-    )
-    checks["samples"] = summary(result)
-    result = stage(
-        rows,
-        f"national: {draws} draws (survey)",
-        lambda: par_index.uncertainty(spec, national_data, draws=draws, seed=seed),
-        args.repeat,
-        args.slow,
-    )
-    checks["national"] = summary(result)
-    checks["national"]["seconds_in_run_record"] = result.run["uncertainty"]["seconds"]
-    del result
     varied = varied_spec()
-    result = stage(
-        rows,
-        f"national: {draws} draws (survey+weights+alternatives)",
-        lambda: par_index.uncertainty(varied, national_data, draws=draws, seed=seed),
-        args.repeat,
-        args.slow,
-    )
-    checks["national_varied"] = summary(result)
-    del result
-    if not args.skip_triple:
-        result = stage(
-            rows,
-            f"national: {3 * draws} draws (survey)",
-            lambda: par_index.uncertainty(spec, national_data, draws=3 * draws, seed=seed),
-            1,
-            args.slow,
-        )
-        checks["national_triple"] = summary(result)
+    everything = "survey+weights+alternatives"
+    # (key in checks, data, criteria, what the draws vary, draws, runs)
+    configs = [
+        ("samples", samples, spec, "survey", draws, args.repeat),
+        ("national", national_data, spec, "survey", draws, args.repeat),
+        ("national_varied", national_data, varied, everything, draws, args.repeat),
+        ("national_triple", national_data, spec, "survey", 3 * draws, 1),
+    ]
+    for key, data, criteria, varies, n_draws, repeat in configs:
+        if key == "national_triple" and args.skip_triple:
+            continue
+        name = f"{key.split('_')[0]}: {n_draws} draws ({varies})"
+        run = partial(par_index.uncertainty, criteria, data, draws=n_draws, seed=seed)
+        result = stage(rows, name, run, repeat, args.slow)
+        checks[key] = summary(result)
+        if key == "national":
+            checks[key]["seconds_in_run_record"] = result.run["uncertainty"]["seconds"]
         del result
     gc.collect()
     if not args.skip_cli:
-        rows.append(run_cli(paths, draws, OUTPUT / "results" / "uncertainty.xlsx"))
+        rows.append(run_cli(paths, draws, common.OUTPUT / "results" / "uncertainty.xlsx"))
 
     print()
     head = f"{'stage':<56} {'runs':>4} {'median s':>9} {'CPU s':>7} {'peak MiB':>9} {'rise MiB':>9}"
@@ -297,31 +215,17 @@ def main(argv: list[str] | None = None) -> int:
             f"{'—' if rise is None else format(rise, '.0f'):>9}"
         )
     if load_before is not None:
-        print(
-            f"\nload average (1/5/15 min) before: {', '.join(f'{x:.2f}' for x in load_before)}; "
-            f"after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}"
-        )
+        print(f"\n{common.load_text(load_before)}")
     print(f"checks: {json.dumps(checks, ensure_ascii=False)}")
     report = {
-        "date": started.isoformat(timespec="seconds"),
-        "machine": machine(),
-        "par_index": measured,
-        "load_average_1_5_15min": {
-            "before": load_before,
-            "after": os.getloadavg() if load_before else None,
-        },
+        **common.report_head(started, measured, load_before),
         "draws": draws,
         "seed": seed,
         "respondents": respondents_read,
         "stages": rows,
         "checks": checks,
     }
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(
-        json.dumps(report, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
-    )
-    print(f"\nwrote {args.json}")
-    return 1 if any(r.get("returncode") for r in rows) else 0
+    return common.write_report(args.json, report, rows)
 
 
 if __name__ == "__main__":

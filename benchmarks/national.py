@@ -30,16 +30,17 @@ leaves a half-written file that looks complete.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
 import time
-import unicodedata
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,29 @@ import xlsxwriter
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE / "output" / "national"
+SAMPLE_GENERATOR = HERE.parent / "data" / "samples" / "generate.py"
+
+
+def _sample_generator() -> ModuleType:
+    """``data/samples/generate.py``, loaded by path: this case uses its tables and helpers."""
+    name = "par_index_sample_generator"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, SAMPLE_GENERATOR)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load the sample generator {SAMPLE_GENERATOR}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # its dataclasses look their module up while it is executed
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+sample_gen = _sample_generator()
+
 SEED = 20250701
 YEAR = 2025
 
@@ -55,7 +79,7 @@ N_RESPONDENTS = 500_000
 N_QUESTIONS = 40
 MIN_RESPONDENTS = 30  # every unit gets at least this many
 DK_RATE, BLANK_RATE = 0.03, 0.02
-CUTS = np.array([-2.3, -1.6, -0.75, 0.55])  # latent → Likert 1..5 (as the sample generator)
+CUTS = sample_gen.CUTS  # latent → Likert 1..5
 
 FILES = (
     "registry.csv",
@@ -65,28 +89,8 @@ FILES = (
     "appraisal.xlsx",
 )
 
-DEPARTMENTS = [
-    ("S01", "Sở Nội vụ"),
-    ("S02", "Sở Tài chính"),
-    ("S03", "Sở Tư pháp"),
-    ("S04", "Sở Xây dựng"),
-    ("S05", "Sở Y tế"),
-    ("S06", "Sở Giáo dục và Đào tạo"),
-    ("S07", "Sở Nông nghiệp và Môi trường"),
-    ("S08", "Sở Công Thương"),
-    ("S09", "Sở Khoa học và Công nghệ"),
-    ("S10", "Sở Văn hóa, Thể thao và Du lịch"),
-    ("S11", "Sở Dân tộc và Tôn giáo"),
-    ("S12", "Sở Ngoại vụ"),
-    ("S13", "Thanh tra tỉnh"),
-    ("S14", "Văn phòng UBND tỉnh"),
-    ("S15", "Ban Quản lý các khu công nghiệp"),
-    ("S16", "Văn phòng Đoàn ĐBQH và HĐND tỉnh"),
-    ("S17", "Ban Quản lý dự án đầu tư xây dựng tỉnh"),
-    ("S18", "Ban Quản lý Khu du lịch quốc gia"),
-    ("S19", "Công an tỉnh"),
-    ("S20", "Đài Phát thanh và Truyền hình tỉnh"),
-]
+# the sample's departments; its S18 manages one province's tourist area, here a generic one
+DEPARTMENTS = [(i, n.removesuffix(" Mộc Châu")) for i, n in sample_gen.DEPARTMENTS]
 DAC_KHU = [
     "Vân Đồn",
     "Cô Tô",
@@ -109,66 +113,15 @@ Việt Vĩnh Xuân Yên Bảo Cao Định Giang Hiệp Khánh Lộc Lương Mỹ
 Thịnh Thủy Tiên Trà Tường Vinh Hợp Lợi
 """.split()  # noqa: SIM905 (syllables for synthetic names)
 
-APPRAISAL_COLUMNS = [
-    "unit_id",
-    "unit_name",
-    "ke_hoach_self",
-    "ke_hoach",
-    "ty_le_hoan_thanh_ke_hoach",
-    "bao_cao_dung_han",
-    "kiem_tra_self",
-    "kiem_tra",
-    "van_ban_self",
-    "van_ban",
-    "kiem_tra_van_ban_self",
-    "kiem_tra_van_ban",
-    "sap_xep_self",
-    "sap_xep",
-    "bien_che_self",
-    "bien_che",
-    "vi_tri_viec_lam_self",
-    "vi_tri_viec_lam",
-    "so_vi_pham",
-    "ty_le_giai_ngan",
-    "tu_chu",
-    "ung_dung_so",
-    "an_toan_thong_tin",
-    "do_thi_thong_minh",
-]
-POINT_ITEMS = [
-    ("ke_hoach", 2.0),
-    ("kiem_tra", 3.0),
-    ("van_ban", 4.0),
-    ("kiem_tra_van_ban", 4.0),
-    ("sap_xep", 4.0),
-    ("bien_che", 4.0),
-    ("vi_tri_viec_lam", 4.0),
-]
-PROCESSING_COLUMNS = [
-    "unit_id",
-    "month",
-    "received",
-    "carried_over",
-    "processed",
-    "early",
-    "on_time",
-    "late",
-    "pending",
-    "online",
-    "fee_files",
-    "paid_online",
-    "digitised",
-]
-SEASON = np.array([0.85, 0.70, 1.0, 1.0, 1.05, 1.0, 0.95, 1.05, 1.0, 1.05, 1.10, 1.20])
-CREATED = datetime(2025, 12, 31)
-
-
-def nfc(s: str) -> str:
-    return unicodedata.normalize("NFC", s)
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return np.asarray(1.0 / (1.0 + np.exp(-x)), dtype="float64")
+# the sample's columns, month weights and helpers
+APPRAISAL_COLUMNS = sample_gen.APPRAISAL_COLUMNS
+POINT_ITEMS = sample_gen.POINT_ITEMS
+PROCESSING_COLUMNS = sample_gen.PROCESSING_COLUMNS
+SEASON = sample_gen.SEASON
+CREATED = sample_gen.CREATED
+nfc = sample_gen.nfc
+sigmoid = sample_gen.sigmoid
+to_csv = sample_gen.to_csv
 
 
 def rng_for(part: str) -> np.random.Generator:
@@ -450,28 +403,8 @@ def appraisal_frame(units: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_appraisal(path: Path, frame: pd.DataFrame) -> None:
-    wb = xlsxwriter.Workbook(
-        str(path),
-        {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
-    )
-    wb.set_properties(
-        {
-            "title": f"Thẩm định Chỉ số CCHC năm {YEAR} (dữ liệu giả lập)",
-            "author": "par-index national benchmark",
-            "created": CREATED,
-        }
-    )
-    ws = wb.add_worksheet("Thẩm định")
-    title = wb.add_format({"bold": True, "font_size": 13, "align": "center"})
-    header = wb.add_format(
-        {
-            "bold": True,
-            "text_wrap": True,
-            "valign": "vcenter",
-            "align": "center",
-            "border": 1,
-            "bg_color": "#DDEBF7",
-        }
+    wb, ws = sample_gen.appraisal_workbook(
+        path, YEAR, "dữ liệu giả lập", "par-index national benchmark"
     )
     formats = {
         "ty_le_hoan_thanh_ke_hoach": wb.add_format({"num_format": "0.0"}),
@@ -480,21 +413,6 @@ def write_appraisal(path: Path, frame: pd.DataFrame) -> None:
         "ung_dung_so": wb.add_format({"num_format": "0"}),
     }
     points = wb.add_format({"num_format": "0.00"})
-    ncol = len(APPRAISAL_COLUMNS)
-    ws.merge_range(
-        0,
-        0,
-        0,
-        ncol - 1,
-        f"BẢNG TỔNG HỢP ĐIỂM TỰ ĐÁNH GIÁ VÀ THẨM ĐỊNH CHỈ SỐ CCHC NĂM {YEAR}",
-        title,
-    )
-    ws.set_row(2, 45)
-    for j, col in enumerate(APPRAISAL_COLUMNS):
-        ws.write_string(2, j, col, header)
-    ws.set_column(0, 0, 10)
-    ws.set_column(1, 1, 40)
-    ws.set_column(2, ncol - 1, 13)
     for j, col in enumerate(APPRAISAL_COLUMNS):
         fmt = formats.get(col, points)
         for i, v in enumerate(frame[col].tolist(), start=3):
@@ -504,15 +422,10 @@ def write_appraisal(path: Path, frame: pd.DataFrame) -> None:
                 ws.write_string(i, j, v)
             else:
                 ws.write_number(i, j, float(v), fmt)
-    ws.freeze_panes(3, 2)
     wb.close()
 
 
 # ----------------------------------------------------------------------------- main
-
-
-def to_csv(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n", na_rep="")
 
 
 def atomic(path: Path, write: Callable[[Path], None]) -> None:

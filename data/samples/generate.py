@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
 
 SEED = 20251231
 YEARS = (2024, 2025)
@@ -678,29 +679,32 @@ def appraisal_rows(y: Year) -> list[dict[str, object]]:
     return rows
 
 
-def write_appraisal(y: Year, path: Path) -> None:
-    rows = appraisal_rows(y)
+CREATED = datetime(2025, 12, 31)  # the workbooks' "created" property (fixed: reproducible)
+
+
+def appraisal_workbook(path: Path, year: int, data: str,
+                       author: str) -> tuple[xlsxwriter.Workbook, Worksheet]:
+    """An appraisal workbook up to its data rows: properties, the sheet ``Thẩm định`` with its
+    title on row 1 and header on row 3, column widths and frozen panes.
+
+    The caller writes the units from row 4 (index 3) and closes the workbook.  Shared with
+    benchmarks/national.py, which writes the same layout for the national-scale case.
+    """
     wb = xlsxwriter.Workbook(str(path), {
         "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False,
     })
     wb.set_properties({
-        "title": f"Thẩm định Chỉ số CCHC năm {y.year} (dữ liệu tổng hợp giả lập)",
-        "author": "par-index sample generator",
-        "created": datetime(2025, 12, 31),
+        "title": f"Thẩm định Chỉ số CCHC năm {year} ({data})",
+        "author": author,
+        "created": CREATED,
     })
     ws = wb.add_worksheet("Thẩm định")
     title = wb.add_format({"bold": True, "font_size": 13, "align": "center"})
     header = wb.add_format({"bold": True, "text_wrap": True, "valign": "vcenter",
                             "align": "center", "border": 1, "bg_color": "#DDEBF7"})
-    fmt = {
-        "points": wb.add_format({"num_format": "0.00"}),
-        "pct": wb.add_format({"num_format": "0.0"}),
-        "share": wb.add_format({"num_format": "0.000"}),
-        "int": wb.add_format({"num_format": "0"}),
-    }
     ncol = len(APPRAISAL_COLUMNS)
     ws.merge_range(0, 0, 0, ncol - 1,
-                   f"BẢNG TỔNG HỢP ĐIỂM TỰ ĐÁNH GIÁ VÀ THẨM ĐỊNH CHỈ SỐ CCHC NĂM {y.year}",
+                   f"BẢNG TỔNG HỢP ĐIỂM TỰ ĐÁNH GIÁ VÀ THẨM ĐỊNH CHỈ SỐ CCHC NĂM {year}",
                    title)
     ws.set_row(2, 45)
     for j, col in enumerate(APPRAISAL_COLUMNS):
@@ -708,6 +712,20 @@ def write_appraisal(y: Year, path: Path) -> None:
     ws.set_column(0, 0, 10)
     ws.set_column(1, 1, 40)
     ws.set_column(2, ncol - 1, 13)
+    ws.freeze_panes(3, 2)
+    return wb, ws
+
+
+def write_appraisal(y: Year, path: Path) -> None:
+    rows = appraisal_rows(y)
+    wb, ws = appraisal_workbook(path, y.year, "dữ liệu tổng hợp giả lập",
+                                "par-index sample generator")
+    fmt = {
+        "points": wb.add_format({"num_format": "0.00"}),
+        "pct": wb.add_format({"num_format": "0.0"}),
+        "share": wb.add_format({"num_format": "0.000"}),
+        "int": wb.add_format({"num_format": "0"}),
+    }
     for i, r in enumerate(rows, start=3):
         for j, col in enumerate(APPRAISAL_COLUMNS):
             v = r[col]
@@ -723,7 +741,6 @@ def write_appraisal(y: Year, path: Path) -> None:
                 ws.write_number(i, j, v, fmt["int"])
             else:
                 ws.write_number(i, j, v, fmt["points"])
-    ws.freeze_panes(3, 2)
     wb.close()
 
 
