@@ -120,3 +120,12 @@ def test_demo_writes_every_level_of_both_years(tmp_path: Path) -> None:
     assert set(communes["unit_id"]) == set(registry.loc[registry["level"] == "commune",
                                                         "unit_id"])
     assert communes["rank"].min() == 1 and communes["score"].between(0, 100).all()
+    # the 2025 report shows the changes since 2024 and each unit's rank interval
+    from par_index.io.results_reader import read_uncertainty
+
+    spread = read_uncertainty(tmp_path / "par-2025-uncertainty.xlsx")
+    assert spread.draws == 1000 and len(spread.units) == 95
+    html = (tmp_path / "report-2025" / "index.html").read_text(encoding="utf-8")
+    assert "Khoảng hạng 90\u00a0%" in html and "Thay đổi hạng" in html
+    assert (tmp_path / "report-2025" / "par-2025.xlsx").stat().st_size > 50_000
+    assert "annual report" in result.output

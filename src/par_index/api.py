@@ -205,18 +205,35 @@ def report(
     crosswalk: pd.DataFrame | str | Path | None = None,
     lang: str = "vi",
     bottom_share: float | None = None,
+    uncertainty: Uncertainty | str | Path | None = None,
 ) -> dict[str, Path]:
     """The annual report of ``results`` into the folder ``out``: ``<index>-<year>.xlsx`` and
     ``index.html``. With ``previous`` (and a ``crosswalk`` where units merged) it shows the
-    year-over-year changes; weak indicators are always included."""
+    year-over-year changes; with ``uncertainty`` (from :func:`uncertainty` or a file written
+    by ``par-index uncertainty``, on the same criteria and inputs) each unit's rank interval;
+    weak indicators are always included."""
+    from .compute.weak import low_ranking as _low_ranking
     from .report import render_report
 
     current = _results(results)
     comparison = compare(current, previous, crosswalk) if previous is not None else None
-    from .compute.weak import low_ranking as _low_ranking
+    spread = uncertainty
+    if spread is not None and not isinstance(spread, Uncertainty):
+        from .io.results_reader import read_uncertainty
+        from .report.intervals import check_matches
 
+        source = str(spread)
+        spread = read_uncertainty(spread)
+        check_matches(current, spread, source)
     weak = _low_ranking(current, bottom_share=bottom_share, comparison=comparison)
-    return render_report(current, Path(out), comparison=comparison, weak=weak, lang=lang)
+    return render_report(
+        current,
+        Path(out),
+        comparison=comparison,
+        weak=weak,
+        lang=lang,
+        uncertainty=spread,
+    )
 
 
 def score_files(

@@ -184,19 +184,22 @@ def demo(
         "demo-results"
     ),
 ) -> None:
-    """Score the bundled sample province (2024 and 2025) with the bundled criteria."""
+    """Score the bundled sample province (2024 and 2025) with the bundled criteria, and write
+    the 2025 annual report with rank intervals and changes since 2024."""
     from .samples import run_demo
 
     try:
-        written = run_demo(out)
+        demo = run_demo(out)
     except ParIndexError as error:
         _fail(error)
         return
-    for item in written:
+    for item in demo.years:
         levels = ", ".join(f"{level}" for level in item.rankings)
         typer.echo(f"{item.year}: {item.units} units scored ({levels}) → {item.workbook}")
         for path in item.rankings.values():
             typer.echo(f"    {path}")
+    typer.echo(f"rank uncertainty → {demo.uncertainty}")
+    typer.echo(f"annual report → {demo.report['html']} and {demo.report['xlsx']}")
 
 
 @app.command()
@@ -269,10 +272,24 @@ def report(
     previous: Annotated[Path | None, typer.Option(help="Last year's results.")] = None,
     crosswalk: Annotated[Path | None, typer.Option(help="Unit crosswalk, as for compare.")] = None,
     lang: Annotated[str, typer.Option(help="vi (default) or en.")] = "vi",
+    uncertainty: Annotated[
+        Path | None,
+        typer.Option(
+            help="Rank uncertainty written by par-index uncertainty (same criteria and "
+            "inputs): adds each unit's rank interval."
+        ),
+    ] = None,
 ) -> None:
     """The annual ranking report: a formatted workbook and a self-contained HTML page."""
     try:
-        paths = api.report(results, out, previous=previous, crosswalk=crosswalk, lang=lang)
+        paths = api.report(
+            results,
+            out,
+            previous=previous,
+            crosswalk=crosswalk,
+            lang=lang,
+            uncertainty=uncertainty,
+        )
     except ParIndexError as error:
         _fail(error)
         return

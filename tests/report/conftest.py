@@ -1,5 +1,5 @@
 """Session fixtures for the report tests: the 2025 samples scored, compared with 2024 through the
-crosswalk, their weak indicators, and the report rendered once from them."""
+crosswalk, their weak indicators and rank uncertainty, and the report rendered once from them."""
 
 from __future__ import annotations
 
@@ -22,14 +22,21 @@ def samples() -> SimpleNamespace:
     walk = pd.read_csv(pi.bundled_path("samples/crosswalk-2024-2025.csv"), dtype=str)
     comparison = pi.compare(r25, r24, crosswalk=walk)
     weak = pi.low_ranking(r25, previous=r24, crosswalk=walk)
-    return SimpleNamespace(r25=r25, r24=r24, crosswalk=walk, comparison=comparison, weak=weak)
+    # par-2025.yaml flags a survey indicator under 30 respondents or above a 0.1 margin: the
+    # samples have one commune (14052, 12 respondents) and one department without a survey (S15)
+    unc = pi.uncertainty(r25.spec, pi.sample_inputs(2025), draws=300, seed=11)
+    return SimpleNamespace(
+        r25=r25, r24=r24, crosswalk=walk, comparison=comparison, weak=weak, unc=unc
+    )
 
 
 @pytest.fixture(scope="session")
 def report(samples: SimpleNamespace, tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     out = tmp_path_factory.mktemp("report")
     start = time.perf_counter()
-    paths = render_report(samples.r25, out, comparison=samples.comparison, weak=samples.weak)
+    paths = render_report(
+        samples.r25, out, comparison=samples.comparison, weak=samples.weak, uncertainty=samples.unc
+    )
     seconds = time.perf_counter() - start
     return SimpleNamespace(
         out=out, paths=paths, seconds=seconds, html=paths["html"].read_text(encoding="utf-8")

@@ -18,17 +18,32 @@ def test_report_command_writes_both_files(tmp_path: Path) -> None:
     write_results(r25, tmp_path / "r25.xlsx")
     write_results(r24, tmp_path / "r24.csv")
     crosswalk = pi.bundled_path("samples/crosswalk-2024-2025.csv")
-    result = CliRunner().invoke(app, [
-        "report", str(tmp_path / "r25.xlsx"), "--previous", str(tmp_path / "r24.csv"),
-        "--crosswalk", str(crosswalk), "--out", str(tmp_path / "report"), "--lang", "en"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            str(tmp_path / "r25.xlsx"),
+            "--previous",
+            str(tmp_path / "r24.csv"),
+            "--crosswalk",
+            str(crosswalk),
+            "--out",
+            str(tmp_path / "report"),
+            "--lang",
+            "en",
+        ],
+    )
     assert result.exit_code == 0, result.output
     html = (tmp_path / "report" / "index.html").read_text(encoding="utf-8")
     assert all(name in html for name in r25.ranking["unit_name"])
     import re  # (the SVG namespace URI is not a fetch; src/href/url() would be)
+
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//|url\(\s*["']?https?:""", html)
-    ranking = pd.read_excel(tmp_path / "report" / "par-2025.xlsx", sheet_name=None,
-                            engine="calamine")
+    ranking = pd.read_excel(
+        tmp_path / "report" / "par-2025.xlsx", sheet_name=None, engine="calamine"
+    )
     assert len(ranking) > 3
-    bad = CliRunner().invoke(app, ["report", str(tmp_path / "r25.xlsx"), "--out",
-                                   str(tmp_path / "r2"), "--lang", "fr"])
+    bad = CliRunner().invoke(
+        app, ["report", str(tmp_path / "r25.xlsx"), "--out", str(tmp_path / "r2"), "--lang", "fr"]
+    )
     assert bad.exit_code == 1 and "Traceback" not in bad.output

@@ -33,13 +33,20 @@ def test_sheets(book, samples):
     assert names[:2] == ["Xếp hạng - Sở, ban, ngành", "Xếp hạng - Xã, phường"]
     areas = [f"{i}. {n.name}"[:31].rstrip() for i, n in enumerate(samples.r25.spec.criteria, 1)]
     assert names[2 : 2 + len(areas)] == areas
-    assert names[-4:] == ["Thay đổi", "Chỉ tiêu yếu", "Phương pháp", "Nhật ký tính"]
+    assert names[-6:] == [
+        "Thay đổi",
+        "Chỉ tiêu yếu",
+        "Độ tin cậy hạng",
+        "Độ nhạy",
+        "Phương pháp",
+        "Nhật ký tính",
+    ]
     assert all(len(n) <= 31 for n in names)
 
 
 @pytest.mark.parametrize("level", ["department", "commune"])
 def test_ranking_sheet_cell_by_cell(book, samples, level):
-    ctx = build_context(samples.r25, samples.comparison, samples.weak)
+    ctx = build_context(samples.r25, samples.comparison, samples.weak, uncertainty=samples.unc)
     level_ctx = next(lv for lv in ctx["levels"] if lv["id"] == level)
     sheet = book[f"Xếp hạng - {level_ctx['label']}"]
     columns = excel.ranking_columns(ctx, level_ctx)
@@ -51,6 +58,8 @@ def test_ranking_sheet_cell_by_cell(book, samples, level):
     changes = samples.comparison.changes
     totals = changes[changes["node_id"] == samples.r25.spec.id].set_index("unit_id")
     areas = [n for n in samples.r25.spec.criteria]
+    first_area = len(columns) - len(areas) + 1
+    intervals = samples.unc.units.set_index("unit_id")
     for i, rec in enumerate(ranking.to_dict(orient="records")):
         row = FIRST + i
 
@@ -70,8 +79,14 @@ def test_ranking_sheet_cell_by_cell(book, samples, level):
         assert value("Hạng 2024") == int(change["rank_previous"])
         assert value("Thay đổi điểm") == pytest.approx(change["score_change"], rel=1e-14)
         assert value("Điểm 2024") == pytest.approx(change["score_previous"], rel=1e-14)
+        interval = intervals.loc[rec["unit_id"]]
+        assert value("Khoảng hạng 90\u00a0% — từ") == interval["rank_p05"]
+        assert value("Khoảng hạng 90\u00a0% — đến") == interval["rank_p95"]
+        assert value("Xác suất vào top 10") == pytest.approx(interval["p_top_k"], rel=1e-15)
+        warning = value("Cảnh báo mẫu khảo sát")
+        assert (warning is not None) == bool(interval["flagged"])
         for j, area in enumerate(areas):
-            cell = sheet.cell(row, col["Hạng trong nhóm"] + 1 + j)
+            cell = sheet.cell(row, first_area + j)
             expected = rec[area.id]
             if isinstance(expected, float) and math.isnan(expected):
                 assert cell.value is None

@@ -12,10 +12,11 @@ import pytest
 
 import par_index
 from par_index import DataError
-from par_index.io.results_reader import read_results
+from par_index.io.results_reader import read_results, read_uncertainty
 from par_index.io.writers import write_results, write_tables
 from par_index.results import Results
 from par_index.spec import spec_from_data
+from par_index.spec.loader import dump_spec
 
 FORMATS = [".xlsx", ".csv", ".json", ".parquet"]
 
@@ -202,3 +203,31 @@ def test_json_that_is_not_results(tmp_path: Path, results: Results) -> None:
         read_results(path)
     with pytest.raises(DataError, match="does not exist"):
         read_results(tmp_path / "nowhere.json")
+
+
+@pytest.mark.parametrize("suffix", FORMATS)
+def test_uncertainty_round_trip(tmp_path: Path, suffix: str) -> None:
+    spec = spec_from_data(SPEC)
+    unc = par_index.uncertainty(spec, {"t": DATA}, draws=5, seed=0)
+    path = tmp_path / f"bat-dinh{suffix}"
+    write_tables(unc.tables(), path, run=unc.run, criteria=dump_spec(unc.spec))
+    back = read_uncertainty(path)
+    assert back.spec == unc.spec
+    same_frame(back.units, unc.units, suffix)
+    same_frame(back.removal, unc.removal, suffix)
+    assert len(back.survey) == len(unc.survey) == 0  # no survey indicator in this index
+    assert back.units["flagged"].dtype == bool
+    assert str(back.units["rank_p05"].dtype) == "Int64"
+    assert back.run["uncertainty"]["draws"] == 5 and back.draws == 5
+    assert back.score_draws.shape == back.rank_draws.shape == (0, len(unc.units))
+    assert sorted(back.unit_ids) == sorted(unc.unit_ids)  # no draws: in the table's order
+
+
+def test_results_are_not_an_uncertainty_output(tmp_path: Path, results: Results) -> None:
+    path = write_results(results, tmp_path / "r.xlsx")
+    with pytest.raises(DataError, match="an uncertainty workbook has sheets 'units', 'survey'"):
+        read_uncertainty(path)
+    json_path = write_results(results, tmp_path / "r.json")
+    with pytest.raises(DataError, match="not a file written by par-index uncertainty") as caught:
+        read_uncertainty(json_path)
+    assert {issue.code for issue in caught.value.issues} == {"not_results"}

@@ -7,10 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import DataError, Issue, ParIndexError, data_error
-from ..results import DETAIL_COLUMNS, RANKING_LEAD, Results
+from ..results import DETAIL_COLUMNS, RANKING_LEAD, Results, Uncertainty
+from ..spec.index import IndexSpec
 from ..spec.loader import parse_yaml, spec_from_data
 from .readers import file_format
 from .writers import sidecar, unescape_cell
@@ -26,20 +28,90 @@ TEXT_COLUMNS = (
     "status",
     "action",
     "tier",
+    "tier_nominal",
+    "flags",
 )
 
 
 def read_results(path: str | Path) -> Results:
     """Results as written by :func:`par_index.io.writers.write_results`."""
+    file = Path(path)
+    tables, run, criteria = _guarded(file, RESULTS_TABLES)
+    return _assemble(file, tables["ranking"], tables["detail"], run, criteria)
+
+
+def read_uncertainty(path: str | Path) -> Uncertainty:
+    """Rank uncertainty as written by ``par-index uncertainty`` (its three tables, run record
+    and criteria). The draws themselves are not written, so ``score_draws`` and
+    ``rank_draws`` come back empty (no draws × units)."""
+    file = Path(path)
+    tables, run, criteria = _guarded(file, UNCERTAINTY_TABLES)
+    units = tables["units"]
+    absent = [c for c in UNCERTAINTY_UNIT_COLUMNS if c not in units.columns]
+    if absent:
+        raise DataError(
+            f"{file}: cannot read this uncertainty output",
+            [
+                Issue(
+                    "not_results",
+                    f"{file.name}, units",
+                    f"columns {absent} are missing: this is not a file written by "
+                    "par-index uncertainty.",
+                )
+            ],
+        )
+    spec = _spec(file, criteria)
+    for column in ("rank_nominal", "rank_median", "rank_p05", "rank_p95"):
+        units[column] = pd.to_numeric(units[column]).astype("Int64")
+    units["flagged"] = _booleans(units["flagged"])
+    for frame in tables.values():
+        _text_to_object(frame)
+    empty = np.empty((0, len(units)))
+    return Uncertainty(
+        spec=spec,
+        units=units,
+        survey=tables["survey"],
+        removal=tables["removal"],
+        score_draws=empty,
+        rank_draws=empty.copy(),
+        unit_ids=[str(u) for u in units["unit_id"]],
+        run=run,
+    )
+
+
+RESULTS_TABLES = ("ranking", "detail")
+"""The tables of a results output, the first at the path, each other a sheet or sidecar."""
+UNCERTAINTY_TABLES = ("units", "survey", "removal")
+UNCERTAINTY_UNIT_COLUMNS = (
+    "unit_id",
+    "unit_name",
+    "level",
+    "score_nominal",
+    "rank_nominal",
+    "rank_median",
+    "rank_p05",
+    "rank_p95",
+    "flagged",
+)
+
+
+def _guarded(
+    file: Path, names: tuple[str, ...]
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any], str | None]:
+    what = "results" if names == RESULTS_TABLES else "uncertainty output"
     try:
-        return _read_results(Path(path))
+        return _read_parts(file, names)
     except (ParIndexError, MemoryError):
         raise
     except Exception as exc:  # a damaged file: any parser error is a message, not a traceback
-        raise data_error("not_results", str(path), f"cannot read these results: {exc}") from None
+        raise data_error("not_results", str(file), f"cannot read this {what}: {exc}") from None
 
 
-def _read_results(file: Path) -> Results:
+def _read_parts(
+    file: Path, names: tuple[str, ...]
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any], str | None]:
+    """The named tables, the run record and the criteria text of an output written by
+    :func:`par_index.io.writers.write_tables`, whatever its format."""
     suffix = file.suffix.lower()
     if suffix == ".json":
         if not file.exists():
@@ -50,22 +122,24 @@ def _read_results(file: Path) -> Results:
             raise data_error("not_results", str(file), f"not a results file: {exc}") from None
         if not isinstance(document, dict):
             raise data_error("not_results", str(file), "not a results file.")
-        ranking = pd.DataFrame(document.get("ranking") or [])
-        detail = pd.DataFrame(document.get("detail") or [])
-        run, criteria = document.get("run") or {}, document.get("criteria")
-    else:
-        kind = file_format(file)
-        if kind == "xlsx":
-            ranking, detail, run, criteria = _read_xlsx(file)
-        else:
-            ranking, detail = _read_table(file, kind), _read_table(sidecar(file, "detail"), kind)
-            run = _read_json(sidecar(file, "run", ".json"))
-            criteria_path = sidecar(file, "criteria", ".yaml")
-            criteria = criteria_path.read_text("utf-8") if criteria_path.exists() else None
-    return _assemble(file, ranking, detail, run, criteria)
+        tables = {name: pd.DataFrame(document.get(name) or []) for name in names}
+        return tables, document.get("run") or {}, document.get("criteria")
+    kind = file_format(file)
+    if kind == "xlsx":
+        return _read_xlsx(file, names)
+    tables = {
+        name: _read_table(file if i == 0 else sidecar(file, name), kind)
+        for i, name in enumerate(names)
+    }
+    run = _read_json(sidecar(file, "run", ".json"))
+    criteria_path = sidecar(file, "criteria", ".yaml")
+    criteria = criteria_path.read_text("utf-8") if criteria_path.exists() else None
+    return tables, run, criteria
 
 
-def _read_xlsx(file: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any], str | None]:
+def _read_xlsx(
+    file: Path, names: tuple[str, ...]
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any], str | None]:
     from python_calamine import CalamineWorkbook
 
     try:
@@ -75,45 +149,80 @@ def _read_xlsx(file: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any], 
         sheets = CalamineWorkbook.from_path(str(file)).sheet_names
     except Exception as exc:
         raise data_error("unreadable", str(file), f"cannot open the workbook: {exc}") from None
-    missing = [s for s in ("ranking", "detail") if s not in sheets]
+    missing = [s for s in names if s not in sheets]
     if missing:
+        quoted = [f"'{s}'" for s in names]
+        expected = ", ".join(quoted[:-1]) + " and " + quoted[-1]
+        what = "a results" if names == RESULTS_TABLES else "an uncertainty"
         raise data_error(
             "not_results",
             str(file),
-            f"a results workbook has sheets 'ranking' "
-            f"and 'detail'. Missing: {missing}; sheets present: {sheets}.",
+            f"{what} workbook has sheets {expected}. Missing: {missing}; sheets present: {sheets}.",
         )
     text = dict.fromkeys(TEXT_COLUMNS, str)
     # keep_default_na=False: a unit may be called "NA" or "None"
-    ranking = pd.read_excel(
-        file,
-        sheet_name="ranking",
-        engine="calamine",
-        dtype=text,
-        keep_default_na=False,
-        na_values=[""],
-    )
-    detail = pd.read_excel(
-        file,
-        sheet_name="detail",
-        engine="calamine",
-        dtype=text,
-        keep_default_na=False,
-        na_values=[""],
-    )
+    tables = {
+        name: pd.read_excel(
+            file,
+            sheet_name=name,
+            engine="calamine",
+            dtype=text,
+            keep_default_na=False,
+            na_values=[""],
+        )
+        for name in names
+    }
     run: dict[str, Any] = {}
     if "run" in sheets:
         for key, value in pd.read_excel(
             file, sheet_name="run", engine="calamine", dtype=str
         ).itertuples(index=False):
-            run[str(key)] = value
+            run[str(key)] = _run_value(value)
     criteria = None
     if "criteria" in sheets:
         lines = pd.read_excel(
             file, sheet_name="criteria", engine="calamine", dtype=str, keep_default_na=False
         )
         criteria = "\n".join(lines.iloc[:, 0].tolist()) + "\n"
-    return ranking, detail, run, criteria
+    return tables, run, criteria
+
+
+def _run_value(value: Any) -> Any:
+    """A run-record cell: a nested record (written as JSON text) is decoded again."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _booleans(column: pd.Series) -> pd.Series:
+    return column.astype(str).str.lower().isin(["true", "1"])
+
+
+def _text_to_object(frame: pd.DataFrame) -> None:
+    """Text columns as Python strings with None (not NaN) where missing."""
+    for column in TEXT_COLUMNS:
+        if column in frame.columns:
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+
+
+def _spec(file: Path, criteria: str | None) -> IndexSpec:
+    if criteria is None:
+        raise DataError(
+            f"{file}: cannot read this file",
+            [
+                Issue(
+                    "no_criteria",
+                    str(file),
+                    "the file does not carry the criteria it was computed with (written by "
+                    "an older par-index?).",
+                )
+            ],
+        )
+    data, lines, _ = parse_yaml(criteria, f"{file} (criteria)")
+    return spec_from_data(data, f"{file} (criteria)", lines)
 
 
 def _read_table(file: Path, kind: str) -> pd.DataFrame:
@@ -190,14 +299,10 @@ def _assemble(
         )
     if issues:
         raise DataError(f"{file}: cannot read these results", issues)
-    assert criteria is not None
-    data, lines, _ = parse_yaml(criteria, f"{file} (criteria)")
-    spec = spec_from_data(data, f"{file} (criteria)", lines)
+    spec = _spec(file, criteria)
     for frame in (ranking, detail):
         for column in ("rank", "rank_in_group"):
             frame[column] = pd.to_numeric(frame[column]).astype("Int64")
-        for column in TEXT_COLUMNS:
-            if column in frame.columns:
-                frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
-    detail["is_leaf"] = detail["is_leaf"].astype(str).str.lower().isin(["true", "1"])
+        _text_to_object(frame)
+    detail["is_leaf"] = _booleans(detail["is_leaf"])
     return Results(spec=spec, ranking=ranking, detail=detail[DETAIL_COLUMNS], run=run)

@@ -9,7 +9,8 @@
 
 ``comparison`` (from :func:`par_index.compare`) adds the year-over-year columns, movers and
 rank-change chart; ``weak`` (from :func:`par_index.low_ranking`) adds each unit's weak indicators
-and each level's largest losses. Without them those parts are left out, never computed here: the
+and each level's largest losses; ``uncertainty`` (from :func:`par_index.uncertainty`) adds rank
+intervals. Without them those parts are left out, never computed here: the
 report only presents results.
 """
 
@@ -19,7 +20,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..results import Comparison, Results, WeakReport
+from ..results import Comparison, Results, Uncertainty, WeakReport
 
 __all__ = ["build_context", "render_report", "report_name"]
 
@@ -29,11 +30,12 @@ def build_context(
     comparison: Comparison | None = None,
     weak: WeakReport | None = None,
     lang: str = "vi",
+    uncertainty: Uncertainty | None = None,
 ) -> dict[str, Any]:
     """Everything the report shows, as plain render-ready dicts (see :mod:`.context`)."""
     from .context import build_context as _build
 
-    return _build(results, comparison, weak, lang)
+    return _build(results, comparison, weak, lang, uncertainty)
 
 
 def report_name(results: Results) -> str:
@@ -53,9 +55,14 @@ def render_report(
     comparison: Comparison | None = None,
     weak: WeakReport | None = None,
     lang: str = "vi",
+    uncertainty: Uncertainty | None = None,
 ) -> dict[str, Path]:
     """Write ``out_dir/<index>-<year>.xlsx`` and ``out_dir/index.html``; return their paths
-    (keys ``xlsx`` and ``html``). Each file is written atomically."""
+    (keys ``xlsx`` and ``html``). Each file is written atomically.
+
+    ``uncertainty`` (from :func:`par_index.uncertainty`, on the same criteria and inputs) adds
+    each unit's 90 % rank interval to the ranking tables and profiles, a rank-interval chart
+    per level and what the ranking hangs on; one computed from other data is refused."""
     from . import charts
     from .context import build_context as _build
     from .excel import write_workbook
@@ -64,7 +71,7 @@ def render_report(
     if comparison is not None and comparison.current is not results:
         _check_same(results, comparison)
     out = Path(out_dir)
-    ctx = _build(results, comparison, weak, lang)
+    ctx = _build(results, comparison, weak, lang, uncertainty)
     drawn = charts.all_charts(ctx)
     workbook = write_workbook(ctx, out / f"{report_name(results)}.xlsx")
     html = write_html(ctx, drawn, out / "index.html")

@@ -332,6 +332,135 @@ def rank_change(level: dict[str, Any], ctx: dict[str, Any], limit: int = 12) -> 
         return to_svg(fig, f"move-{level['anchor']}", f"{title} — {level['label']}")
 
 
+LABELLED_MAX = 3 * ROWS_PER_COLUMN
+"""Up to this many units the rank-interval chart names every unit; above it, a caterpillar."""
+
+
+def _segments(pairs: list[tuple[tuple[float, float], tuple[float, float]]], **style: Any) -> Any:
+    """Many line segments as one SVG path (a PathPatch), not one element per segment: a level
+    of 3,000 units stays a few kilobytes."""
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path
+
+    vertices = [point for pair in pairs for point in pair]
+    codes = [Path.MOVETO, Path.LINETO] * len(pairs)
+    return PathPatch(Path(vertices or [(0.0, 0.0)], codes or [Path.MOVETO]), fill=False, **style)
+
+
+def rank_intervals(level: dict[str, Any], ctx: dict[str, Any]) -> str | None:
+    """Each unit's 90 % rank interval (5th–95th percentile over the draws) as a bar and its
+    published rank as a dot, units ordered by rank; bars of units with a survey sample warning
+    in orange. Up to :data:`LABELLED_MAX` units each is named (side-by-side columns of
+    :data:`ROWS_PER_COLUMN`); above it, a caterpillar plot: units along x in rank order, each
+    interval drawn as places above and below the unit's published rank."""
+    info = ctx.get("uncertainty")
+    rows = [r for r in level["rows"] if r.get("interval") and r["interval"]["rank_p05"] is not None]
+    if info is None or not rows:
+        return None
+    t = ctx["t"]
+    n = level["n"]
+    title = f"{t['interval_chart'].format(draws=info['draws_text'])} — {level['label']}"
+    key = f"interval-{level['anchor']}"
+
+    def span(r: dict[str, Any]) -> tuple[float, float]:
+        return r["interval"]["rank_p05"] - 0.4, r["interval"]["rank_p95"] + 0.4
+
+    from matplotlib.lines import Line2D
+
+    legend = [
+        Line2D([], [], color=ACCENT, linewidth=5, alpha=0.55, label=t["interval_legend_bar"]),
+        Line2D(
+            [],
+            [],
+            color=INK,
+            marker="o",
+            markersize=4,
+            linestyle="",
+            label=t["interval_legend_dot"],
+        ),
+    ]
+    if any(r["interval"]["flagged"] for r in rows):
+        legend.append(
+            Line2D([], [], color=BELOW, linewidth=5, alpha=0.8, label=t["interval_legend_flag"])
+        )
+    with _style(key):
+        if len(rows) <= LABELLED_MAX:
+            columns = max(1, -(-len(rows) // ROWS_PER_COLUMN))
+            per = -(-len(rows) // columns)
+            fig = _figure(6.8 if columns == 1 else 10.5, 0.9 + 0.17 * per)
+            axes = fig.subplots(1, columns, squeeze=False)[0]
+            for c, ax in enumerate(axes):
+                part = rows[c * per : (c + 1) * per]
+                for flagged, color, alpha in ((False, ACCENT, 0.55), (True, BELOW, 0.8)):
+                    pairs = [
+                        ((span(r)[0], float(y)), (span(r)[1], float(y)))
+                        for y, r in enumerate(part)
+                        if r["interval"]["flagged"] == flagged
+                    ]
+                    if pairs:
+                        ax.add_patch(
+                            _segments(pairs, color=color, alpha=alpha, linewidth=6, capstyle="butt")
+                        )
+                ax.plot(
+                    [r["rank"] for r in part],
+                    list(range(len(part))),
+                    linestyle="",
+                    marker="o",
+                    markersize=3.2,
+                    color=INK,
+                )
+                ax.set_yticks(
+                    list(range(len(part))),
+                    [f"{r['rank']}. {label(r['unit_name'])}" for r in part],
+                    fontsize=7.5,
+                )
+                ax.set_ylim(per - 0.4, -0.6)
+                ax.set_xlim(0.3, n + 0.7)
+                ax.xaxis.get_major_locator().set_params(integer=True)
+                ax.tick_params(axis="y", length=0)
+                ax.tick_params(axis="x", labelsize=7)
+                ax.grid(axis="x", color=GRID, linewidth=0.5)
+                ax.set_axisbelow(True)
+                ax.spines["left"].set_visible(False)
+                ax.set_xlabel(t["interval_axis"], fontsize=7.5)
+            wide = columns > 1
+        else:
+            # thousands of units: each bar is drawn relative to the unit's published rank
+            # (0), so that an interval of 20 places stays visible on a level of 3,000
+            fig = _figure(10.5, 4.2)
+            ax = fig.add_subplot()
+            width = max(0.4, min(4.0, 0.8 * 10.5 * 72 / len(rows)))
+            for flagged, color, alpha in ((False, ACCENT, 0.55), (True, BELOW, 0.9)):
+                pairs = [
+                    ((float(x), span(r)[0] - r["rank"]), (float(x), span(r)[1] - r["rank"]))
+                    for x, r in enumerate(rows, start=1)
+                    if r["interval"]["flagged"] == flagged
+                ]
+                if pairs:
+                    ax.add_patch(
+                        _segments(pairs, color=color, alpha=alpha, linewidth=width, capstyle="butt")
+                    )
+            ax.axhline(0, color=INK, linewidth=0.8)
+            reach = max(max(abs(span(r)[0] - r["rank"]), abs(span(r)[1] - r["rank"])) for r in rows)
+            ax.set_xlim(0, len(rows) + 1)
+            ax.set_ylim(reach * 1.05 + 0.5, -reach * 1.05 - 0.5)
+            ax.set_xlabel(t["units"] + f" ({t['rank'].lower()} 1 → {n})", fontsize=7.5)
+            ax.set_ylabel(t["interval_axis_relative"], fontsize=7.5)
+            ax.grid(axis="y", color=GRID, linewidth=0.5)
+            ax.set_axisbelow(True)
+            legend[1] = Line2D([], [], color=INK, linewidth=0.8, label=t["interval_legend_dot"])
+            wide = True
+        fig.legend(
+            handles=legend,
+            loc="outside upper left",
+            ncols=3 if wide else 2,
+            frameon=False,
+            fontsize=7,
+            handlelength=1.4,
+        )
+        return to_svg(fig, key, title)
+
+
 def areas(level: dict[str, Any], ctx: dict[str, Any]) -> str:
     """Each area's spread across the level's units (box: middle half, whiskers: range, dots:
     units) and its mean (diamond), in % of the area's maximum."""
@@ -539,13 +668,14 @@ def profile(unit: dict[str, Any], ctx: dict[str, Any], frame: ProfileFrame | Non
 
 def all_charts(ctx: dict[str, Any]) -> dict[str, Any]:
     """Every chart of the report, keyed for the template: per level (distribution, ranking,
-    rank change, areas) and per unit anchor (profile)."""
+    rank change, rank intervals, areas) and per unit anchor (profile)."""
     levels = {}
     for level in ctx["levels"]:
         levels[level["id"]] = {
             "distribution": distribution(level, ctx["tiers"], ctx),
             "ranking": ranking(level, ctx["tiers"], ctx),
             "rank_change": rank_change(level, ctx) if ctx["previous"] else None,
+            "intervals": rank_intervals(level, ctx),
             "areas": areas(level, ctx),
         }
     frames: dict[tuple[str, ...], ProfileFrame] = {}

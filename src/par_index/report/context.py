@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..results import Comparison, Results, WeakReport
+from ..results import Comparison, Results, Uncertainty, WeakReport
 from ..spec.index import IndexSpec
 from ..spec.measures import (
     AppraisalMeasure,
@@ -367,10 +367,16 @@ def build_context(
     comparison: Comparison | None = None,
     weak: WeakReport | None = None,
     lang: str = "vi",
+    uncertainty: Uncertainty | None = None,
 ) -> Row:
     """Everything the report shows, as plain dicts, lists, strings and floats."""
+    from . import intervals
+
     t = i18n.strings(lang)
     spec = results.spec
+    if uncertainty is not None:
+        intervals.check_matches(results, uncertainty)
+    unit_intervals = intervals.unit_intervals(uncertainty, lang) if uncertainty else {}
     names = {node.id: node_name(node, lang) for node, _, _ in spec.iter_nodes()}
     names[spec.id] = node_name(spec, lang)
     area_of: dict[str, str] = {}
@@ -443,6 +449,7 @@ def build_context(
                     if part
                 ],
                 "anchor": slug(unit_id, taken),
+                "interval": unit_intervals.get(unit_id),
                 "areas": [],
             }
             for area in area_ids:
@@ -461,6 +468,7 @@ def build_context(
                 )
             rows.append(row)
         level_ctx = _level(level, rows, area_ids, areas, tiers, comparison, lang, n)
+        level_ctx["intervals"] = intervals.level_summary(rows) if uncertainty else None
         levels.append(level_ctx)
         for row in rows:
             profiles.append(
@@ -508,6 +516,7 @@ def build_context(
         "losses": _losses(weak, names, area_of) if weak is not None else {},
         "weak_cut": _cut_text(weak.cut if weak is not None else {}, lang),
         "method": method(spec, lang),
+        "uncertainty": intervals.method(uncertainty, levels, lang) if uncertainty else None,
         "run": run_rows(results.run),
         "run_previous": run_rows(comparison.previous.run) if comparison is not None else [],
         "computed": text(results.run.get("time_utc")),

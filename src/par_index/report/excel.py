@@ -324,6 +324,9 @@ def _write(ctx: dict[str, Any], path: Path) -> None:
             _changes_sheet(workbook, formats, ctx, taken, footer)
         if ctx["weak_given"]:
             _weak_sheet(workbook, formats, ctx, taken, footer)
+        if ctx["uncertainty"]:
+            _uncertainty_sheet(workbook, formats, ctx, taken, footer)
+            _sensitivity_sheet(workbook, formats, ctx, taken, footer)
         _method_sheet(workbook, formats, ctx, taken, footer)
         _run_sheet(workbook, formats, ctx, taken, footer)
         first = workbook.worksheets()[0]
@@ -361,6 +364,8 @@ def ranking_columns(ctx: dict[str, Any], level: dict[str, Any]) -> list[Column]:
         columns.append(
             Column(t["rank_in_group"], lambda r: r["rank_in_group"], "integer", min_width=8)
         )
+    if ctx["uncertainty"]:
+        columns += interval_columns(ctx)
     for i, area in enumerate(level["areas"]):
         header = f"{area['name']} (/{_maxima_label(area['maxima'], lang)})"
         columns.append(
@@ -374,6 +379,26 @@ def ranking_columns(ctx: dict[str, Any], level: dict[str, Any]) -> list[Column]:
             )
         )
     return columns
+
+
+def interval_columns(ctx: dict[str, Any]) -> list[Column]:
+    """The rank interval, the chance of the top k and the survey warning of each unit."""
+    t = ctx["t"]
+    return [
+        Column(t["rank_interval_from"], _interval("rank_p05"), "integer", min_width=10),
+        Column(t["rank_interval_to"], _interval("rank_p95"), "integer", min_width=10),
+        Column(
+            t["p_top_k"].format(k=ctx["uncertainty"]["top_k"]),
+            _interval("p_top_k"),
+            "percent",
+            min_width=9,
+        ),
+        Column(t["flag"], _interval("flag_text"), "text", min_width=10, max_width=48),
+    ]
+
+
+def _interval(key: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda row: (row.get("interval") or {}).get(key)
 
 
 def _ranking_sheet(
@@ -622,6 +647,85 @@ def _weak_sheet(
         )
 
 
+def _uncertainty_sheet(
+    workbook: Any, formats: Formats, ctx: dict[str, Any], taken: set[str], footer: str
+) -> None:
+    """Every unit's spread over the draws: score and rank intervals, median rank, the chance
+    of the top k and of each tier, and its survey warning."""
+    t = ctx["t"]
+    info = ctx["uncertainty"]
+    sheet = workbook.add_worksheet(sheet_name(t["sheet_uncertainty"], taken))
+    rows = [{**r, "level_label": level["label"]} for level in ctx["levels"] for r in level["rows"]]
+    columns = [
+        Column(t["level"], lambda r: r["level_label"], "text", min_width=10),
+        Column(t["rank"], lambda r: r["rank"], "integer"),
+        Column(t["unit_id"], lambda r: r["unit_id"], "text", min_width=7),
+        Column(t["unit"], lambda r: r["unit_name"], "text", min_width=18),
+        Column(t["total"], lambda r: r["score"], "total", min_width=9),
+        Column(t["score_interval_from"], _interval("score_p05"), "number", min_width=10),
+        Column(t["score_interval_to"], _interval("score_p95"), "number", min_width=10),
+        Column(t["rank_median"], _interval("rank_median"), "number", min_width=9),
+        *interval_columns(ctx)[:3],
+    ]
+    for tier in ctx["tiers"]:
+        columns.append(
+            Column(
+                t["p_tier"].format(tier=tier["name"]),
+                _tier_chance(tier["key"]),
+                "percent",
+                min_width=10,
+            )
+        )
+    columns.append(interval_columns(ctx)[3])
+    write_table(
+        sheet,
+        formats,
+        columns,
+        rows,
+        title=f"{t['uncertainty']} — {ctx['index']['name']}",
+        subtitle=info["note"],
+        freeze_cols=4,
+        footer=footer,
+    )
+
+
+def _tier_chance(key: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda row: ((row.get("interval") or {}).get("p_tiers") or {}).get(key)
+
+
+def _sensitivity_sheet(
+    workbook: Any, formats: Formats, ctx: dict[str, Any], taken: set[str], footer: str
+) -> None:
+    """Per level, the nodes whose removal moves the ranking most."""
+    t = ctx["t"]
+    info = ctx["uncertainty"]
+    sheet = workbook.add_worksheet(sheet_name(t["sheet_sensitivity"], taken))
+    rows = [
+        {**r, "level_label": level["label"]}
+        for level in ctx["levels"]
+        for r in info["sensitivity"].get(level["id"], [])
+    ]
+    columns = [
+        Column(t["level"], lambda r: r["level_label"], "text", min_width=10),
+        Column(t["id"], lambda r: r["node_id"], "text", min_width=10),
+        Column(t["name"], lambda r: r["name"], "text", min_width=24, max_width=55),
+        Column(t["units"], lambda r: r["units"], "integer"),
+        Column(t["mean_shift"], lambda r: r["mean_shift"], "number", min_width=10),
+        Column(t["max_shift"], lambda r: r["max_shift"], "integer", min_width=10),
+        Column(t["share_moved"], lambda r: r["share_moved"], "percent", min_width=10),
+    ]
+    write_table(
+        sheet,
+        formats,
+        columns,
+        rows,
+        title=f"{t['sensitivity']} — {ctx['index']['name']}",
+        subtitle=t["sensitivity_note"],
+        freeze_cols=3,
+        footer=footer,
+    )
+
+
 def _method_sheet(
     workbook: Any, formats: Formats, ctx: dict[str, Any], taken: set[str], footer: str
 ) -> None:
@@ -637,6 +741,12 @@ def _method_sheet(
     ]
     if ctx["weak_given"]:
         facts.append((t["weak"], t["weak_note"].format(cut=ctx["weak_cut"])))
+    if ctx["uncertainty"]:
+        info = ctx["uncertainty"]
+        facts.append((t["uncertainty"], info["note"]))
+        facts.append((t["unc_sources"], "; ".join(info["sources"])))
+        if info["thresholds"]:
+            facts.append((t["unc_thresholds"], "; ".join(info["thresholds"])))
     facts = [(k, v) for k, v in facts if v]
     header_row = HEADER_ROW + len(facts) + 1
     for i, (key, text) in enumerate(facts):

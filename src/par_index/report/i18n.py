@@ -163,6 +163,54 @@ STRINGS: dict[str, dict[str, str]] = {
         "generated_by": "Lập bằng par-index {version}",
         "all_units": "Tất cả {n} đơn vị",
         "top_movers": "{n} đơn vị thay đổi nhiều nhất mỗi chiều",
+        "rank_interval": "Khoảng hạng 90\u00a0%",
+        "rank_interval_from": "Khoảng hạng 90\u00a0% — từ",
+        "rank_interval_to": "Khoảng hạng 90\u00a0% — đến",
+        "rank_median": "Hạng trung vị",
+        "score_interval_from": "Khoảng điểm 90\u00a0% — từ",
+        "score_interval_to": "Khoảng điểm 90\u00a0% — đến",
+        "p_top_k": "Xác suất vào top {k}",
+        "p_tier": "Xác suất xếp loại {tier}",
+        "flag": "Cảnh báo mẫu khảo sát",
+        "flag_title": "Kết quả khảo sát có độ chính xác thấp",
+        "flag_small_n": "ít phiếu (n = {n})",
+        "flag_wide_margin": "sai số ±{m}",
+        "interval_chart": "Khoảng hạng 90\u00a0% qua {draws} lần tính lại",
+        "interval_legend_bar": "hạng ở 90\u00a0% số lần tính lại (phân vị 5–95)",
+        "interval_legend_dot": "hạng công bố",
+        "interval_legend_flag": "có cảnh báo mẫu khảo sát",
+        "interval_axis": "Hạng",
+        "interval_axis_relative": "Số hạng so với hạng công bố (▲ tốt hơn)",
+        "interval_summary": (
+            "Qua {draws} lần tính lại, khoảng hạng 90\u00a0% của đơn vị trung vị rộng {median} "
+            "hạng (rộng nhất {max}); {exact} đơn vị giữ nguyên hạng; {flagged} đơn vị có "
+            "cảnh báo mẫu khảo sát."
+        ),
+        "uncertainty": "Độ tin cậy của thứ hạng",
+        "unc_draws": "Số lần tính lại",
+        "unc_seed": "Hạt giống ngẫu nhiên",
+        "unc_sources": "Nguồn biến động",
+        "unc_source_survey": (
+            "phiếu khảo sát của mỗi đơn vị được lấy mẫu lại có hoàn lại (bootstrap, giữ trọng số)"
+        ),
+        "unc_source_weight": "trọng số của «{node}» nhân với hệ số trong khoảng {low}–{high}",
+        "unc_source_alternative": "«{node}»: phương pháp thay thế ({what})",
+        "unc_source_none": "không có (mọi lần tính đều như nhau)",
+        "unc_thresholds": "Ngưỡng cảnh báo",
+        "unc_min_n": "dưới {n} phiếu hợp lệ",
+        "unc_max_margin": "sai số biên 95\u00a0% lớn hơn {m}",
+        "unc_note": (
+            "Khoảng hạng 90\u00a0% đi từ phân vị thứ 5 đến phân vị thứ 95 của hạng qua {draws} "
+            "lần tính lại toàn bộ chỉ số. Hai đơn vị có khoảng hạng chồng lên nhau chưa chắc "
+            "khác nhau thực sự."
+        ),
+        "sensitivity": "Thứ hạng phụ thuộc nhiều nhất vào",
+        "sensitivity_note": "Hạng thay đổi bao nhiêu khi bỏ một tiêu chí (trọng số bằng 0).",
+        "mean_shift": "Thay đổi hạng bình quân",
+        "max_shift": "Thay đổi hạng lớn nhất",
+        "share_moved": "Tỷ lệ đơn vị đổi hạng",
+        "sheet_uncertainty": "Độ tin cậy hạng",
+        "sheet_sensitivity": "Độ nhạy",
     },
     "en": {
         "report": "Ranking report",
@@ -298,6 +346,54 @@ STRINGS: dict[str, dict[str, str]] = {
         "generated_by": "Made with par-index {version}",
         "all_units": "All {n} units",
         "top_movers": "The {n} largest moves each way",
+        "rank_interval": "Rank interval (90%)",
+        "rank_interval_from": "Rank interval 90% — from",
+        "rank_interval_to": "Rank interval 90% — to",
+        "rank_median": "Median rank",
+        "score_interval_from": "Score interval 90% — from",
+        "score_interval_to": "Score interval 90% — to",
+        "p_top_k": "Chance of top {k}",
+        "p_tier": "Chance of tier {tier}",
+        "flag": "Survey sample warning",
+        "flag_title": "Survey result of low precision",
+        "flag_small_n": "few respondents (n = {n})",
+        "flag_wide_margin": "margin ±{m}",
+        "interval_chart": "Rank intervals (90%) over {draws} replications",
+        "interval_legend_bar": "ranks in 90% of replications (5th–95th percentile)",
+        "interval_legend_dot": "published rank",
+        "interval_legend_flag": "survey sample warning",
+        "interval_axis": "Rank",
+        "interval_axis_relative": "Places from the published rank (▲ better)",
+        "interval_summary": (
+            "Over {draws} replications, the median unit's 90% rank interval spans {median} "
+            "places (the widest {max}); {exact} units keep their rank; {flagged} units carry a "
+            "survey sample warning."
+        ),
+        "uncertainty": "How sure each rank is",
+        "unc_draws": "Replications",
+        "unc_seed": "Random seed",
+        "unc_sources": "Sources of variation",
+        "unc_source_survey": (
+            "each unit's survey respondents resampled with replacement (bootstrap, weights kept)"
+        ),
+        "unc_source_weight": "weight of “{node}” scaled by a factor in {low}–{high}",
+        "unc_source_alternative": "“{node}”: alternative method ({what})",
+        "unc_source_none": "none (every replication is the same)",
+        "unc_thresholds": "Warning thresholds",
+        "unc_min_n": "fewer than {n} valid answers",
+        "unc_max_margin": "95% margin of error above {m}",
+        "unc_note": (
+            "The 90% rank interval runs from the 5th to the 95th percentile of a unit's rank "
+            "over {draws} replications of the whole index. Units whose intervals overlap may "
+            "not truly differ."
+        ),
+        "sensitivity": "What the ranking hangs on",
+        "sensitivity_note": "How far ranks move when one node is left out (weight zero).",
+        "mean_shift": "Mean rank shift",
+        "max_shift": "Largest rank shift",
+        "share_moved": "Units moved",
+        "sheet_uncertainty": "Rank uncertainty",
+        "sheet_sensitivity": "Sensitivity",
     },
 }
 
