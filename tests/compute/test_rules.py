@@ -282,7 +282,8 @@ def test_yes_no_default_points() -> None:
 
 
 def test_yes_no_declared_points() -> None:
-    check(run({"kind": "yes_no", "yes_points": 1.5, "no_points": 0.5}, [1, 0], maximum=2), [1.5, 0.5])
+    rule = {"kind": "yes_no", "yes_points": 1.5, "no_points": 0.5}
+    check(run(rule, [1, 0], maximum=2), [1.5, 0.5])
 
 
 # --------------------------------------------------------------------------------------------
