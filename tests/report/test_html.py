@@ -119,7 +119,9 @@ def test_self_contained_with_inline_style_script_and_charts(page, report, sample
     levels = len(samples.r25.levels)
     units = len(samples.r25.ranking)
     # distribution, ranking, rank change, rank intervals and areas per level, a profile per unit
-    assert page.tags["svg"] == 5 * levels + units
+    # (+1: the page's one definition of the profile frames, drawn by each profile with <use>)
+    assert page.tags["svg"] == 5 * levels + units + 1
+    assert report.html.count("<use href=\"#pf-") == units and page.tags["symbol"] >= 1
     assert 'id="report-status" data-js="pending"' in report.html
 
 
@@ -167,6 +169,7 @@ def _stub_charts(ctx):
             for lv in ctx["levels"]
         },
         "profiles": dict.fromkeys((p["anchor"] for p in ctx["profiles"]), svg),
+        "profile_defs": "",
     }
 
 
@@ -203,8 +206,11 @@ def test_charts_keep_user_text_literal(hostile_results):
     assert "$x^2$" in svg  # not read as mathtext
     frame_names = [a["name"] for a in ctx["profiles"][0]["profile_areas"] if a["applicable"]]
     assert HOSTILE_AREA in frame_names
-    profile = charts.profile(ctx["profiles"][0], ctx)
-    assert "=1+1 &lt;b&gt;area&lt;/b&gt;" in profile
+    frame = charts.profile_frame(frame_names, ctx, "h")
+    assert "=1+1 &lt;b&gt;area&lt;/b&gt;" in frame.symbol()
+    hostile_unit = next(p for p in ctx["profiles"] if p["unit_id"] == "S05")
+    profile = charts.profile(hostile_unit, ctx, frame)
+    assert "&lt;script&gt;" in profile and "<script>" not in profile  # the unit's name
 
 
 def test_profile_chart_marks_follow_the_shares(samples):

@@ -29,6 +29,9 @@ DOWN = "#b91c1c"
 ABOVE = "#2563eb"
 BELOW = "#e8743b"
 ROWS_PER_COLUMN = 40
+LABELLED_MAX = 3 * ROWS_PER_COLUMN
+"""Up to this many units a level's ranking and rank-interval charts name every unit (in columns
+of :data:`ROWS_PER_COLUMN`); above it they draw the units in rank order without names."""
 
 RC: dict[str, Any] = {
     "svg.fonttype": "none",
@@ -106,12 +109,17 @@ def raw_svg(figure: Any) -> str:
     return re.sub(r">\s+<", "><", svg).strip()
 
 
+def _prefix_ids(svg: str, prefix: str) -> str:
+    """Ids that nothing refers to removed, the others (and their references) prefixed."""
+    referenced = {m.group(2) for m in _REF.finditer(svg)}
+    svg = _ID.sub(lambda m: f' id="{prefix}-{m.group(1)}"' if m.group(1) in referenced else "", svg)
+    return _REF.sub(lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg)
+
+
 def inline(svg: str, prefix: str, title: str) -> str:
     """An SVG ready to inline in HTML: responsive (viewBox only), titled for screen readers,
     ids that nothing refers to removed and the others prefixed with ``prefix``."""
-    referenced = {m.group(2) for m in _REF.finditer(svg)}
-    svg = _ID.sub(lambda m: f' id="{prefix}-{m.group(1)}"' if m.group(1) in referenced else "", svg)
-    svg = _REF.sub(lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg)
+    svg = _prefix_ids(svg, prefix)
     svg = _SIZE.sub(r"<svg\1", svg, count=1)
     svg = svg.replace("<svg", f'<svg class="chart" role="img" aria-label="{escape(title)}"', 1)
     return svg
@@ -237,10 +245,13 @@ def distribution(level: dict[str, Any], tiers: list[dict[str, Any]], ctx: dict[s
 
 def ranking(level: dict[str, Any], tiers: list[dict[str, Any]], ctx: dict[str, Any]) -> str:
     """Every unit's total as a horizontal bar, best at the top, coloured by tier; long levels
-    are split into side-by-side columns so the chart fits a printed page."""
+    are split into side-by-side columns so the chart fits a printed page. Above
+    :data:`LABELLED_MAX` units, a profile of the totals in rank order instead (no names)."""
     t, lang = ctx["t"], ctx["lang"]
     rows = level["rows"]
     top = ctx["index"]["max"] or max((r["score"] or 0 for r in rows), default=100)
+    if len(rows) > LABELLED_MAX:
+        return _ranking_profile(level, tiers, ctx, top)
     columns = max(1, -(-len(rows) // ROWS_PER_COLUMN))
     per = -(-len(rows) // columns) if rows else 1
     width = 6.8 if columns == 1 else 10.5
@@ -277,6 +288,49 @@ def ranking(level: dict[str, Any], tiers: list[dict[str, Any]], ctx: dict[str, A
             ax.grid(axis="x", color=GRID, linewidth=0.5)
             ax.set_axisbelow(True)
             ax.spines["left"].set_visible(False)
+        return to_svg(fig, f"rank-{level['anchor']}", f"{t['ranking_chart']} — {level['label']}")
+
+
+def _ranking_profile(
+    level: dict[str, Any], tiers: list[dict[str, Any]], ctx: dict[str, Any], top: float
+) -> str:
+    """The totals of a level of thousands of units: units along x in rank order, the total up
+    y, filled in each unit's tier colour (one shape per tier run, not an element per unit)."""
+    t, lang = ctx["t"], ctx["lang"]
+    rows = level["rows"]
+    with _style(f"rank-{level['anchor']}"):
+        fig = _figure(10.5, 3.4)
+        ax = fig.add_subplot()
+        start = 0
+        while start < len(rows):  # runs of consecutive units with the same colour
+            color = rows[start]["tier_color"]
+            end = start
+            while end < len(rows) and rows[end]["tier_color"] == color:
+                end += 1
+            xs = list(range(start + 1, end + 1))
+            ys = [r["score"] or 0.0 for r in rows[start:end]]
+            ax.fill_between(xs, 0, ys, step="mid", color=color, linewidth=0)
+            start = end
+        for edge, _tier in _tier_edges(tiers):
+            ax.axhline(edge, color="white", linewidth=0.8)
+        mean = level["stats"]["mean"]
+        if mean is not None:
+            ax.axhline(mean, color=INK, linewidth=0.9, linestyle=(0, (4, 2)))
+            ax.text(
+                len(rows),
+                mean,
+                f"{t['mean']}: {i18n.fmt_number(mean, lang)} ",
+                ha="right",
+                va="bottom",
+                fontsize=7.5,
+                color=INK,
+            )
+        ax.set_xlim(0.5, len(rows) + 0.5)
+        ax.set_ylim(0, top * 1.02)
+        ax.set_xlabel(t["units"] + f" ({t['rank'].lower()} 1 → {len(rows)})", fontsize=7.5)
+        ax.set_ylabel(t["total"], fontsize=7.5)
+        ax.grid(axis="y", color=GRID, linewidth=0.5)
+        ax.set_axisbelow(True)
         return to_svg(fig, f"rank-{level['anchor']}", f"{t['ranking_chart']} — {level['label']}")
 
 
@@ -330,10 +384,6 @@ def rank_change(level: dict[str, Any], ctx: dict[str, Any], limit: int = 12) -> 
         title = t["rank_change_chart"].format(year=year)
         del lang
         return to_svg(fig, f"move-{level['anchor']}", f"{title} — {level['label']}")
-
-
-LABELLED_MAX = 3 * ROWS_PER_COLUMN
-"""Up to this many units the rank-interval chart names every unit; above it, a caterpillar."""
 
 
 def _segments(pairs: list[tuple[tuple[float, float], tuple[float, float]]], **style: Any) -> Any:
@@ -552,9 +602,36 @@ class ProfileFrame:
     rows: tuple[float, ...]  # SVG y of each row's centre
     bar: float  # half the bar height in SVG units
     font: str
+    key: str  # the id of its <symbol> on the page
 
     def x(self, percent: float) -> float:
         return self.x0 + (self.x100 - self.x0) * percent / 100
+
+    @property
+    def view_box(self) -> str:
+        found = _VIEW_BOX.search(self.svg)
+        assert found is not None, "matplotlib's SVG has a viewBox"
+        return found.group(1)
+
+    def symbol(self) -> str:
+        """The frame as a ``<symbol>``, defined once on the page and drawn by every profile of
+        the level with ``<use>`` (a profile then carries only its own marks)."""
+        inner = self.svg[self.svg.index(">") + 1 : self.svg.rindex("</svg>")]
+        inner = _prefix_ids(inner, self.key)
+        return f'<symbol id="{self.key}" viewBox="{self.view_box}">{inner}</symbol>'
+
+
+_VIEW_BOX = re.compile(r'viewBox="([^"]+)"')
+
+
+def profile_defs(frames: list[ProfileFrame]) -> str:
+    """The page's one definition of every profile frame (an SVG of no size, hidden from
+    screen readers; each profile's ``<use>`` draws from it)."""
+    symbols = "".join(frame.symbol() for frame in frames)
+    return (
+        '<svg class="chart-defs" aria-hidden="true" focusable="false" width="0" height="0" '
+        f'xmlns="http://www.w3.org/2000/svg"><defs>{symbols}</defs></svg>'
+    )
 
 
 def profile_frame(names: list[str], ctx: dict[str, Any], key: str) -> ProfileFrame:
@@ -621,17 +698,16 @@ def profile_frame(names: list[str], ctx: dict[str, Any], key: str) -> ProfileFra
         rows = tuple(height - to_display((0, y))[1] for y in ys)
         bar = abs(to_display((0, 0.31))[1] - to_display((0, 0))[1])
     font = "font-size:7px"
-    return ProfileFrame(svg, float(x0), float(x100), rows, float(bar), font)
+    return ProfileFrame(svg, float(x0), float(x100), rows, float(bar), font, f"pf-{key}")
 
 
-def profile(unit: dict[str, Any], ctx: dict[str, Any], frame: ProfileFrame | None = None) -> str:
+def profile(unit: dict[str, Any], ctx: dict[str, Any], frame: ProfileFrame) -> str:
     """A unit's areas in % of maximum (bars) against the level's mean (tick) and best
-    (triangle). The frame is drawn by matplotlib once per level; the unit's marks are placed in
+    (triangle). The frame is drawn by matplotlib once per level and defined once on the page
+    (:func:`profile_defs`); the profile draws it with ``<use>`` and adds the unit's marks in
     its coordinates."""
     t, lang = ctx["t"], ctx["lang"]
     items = [a for a in unit["profile_areas"] if a["applicable"]]
-    if frame is None:
-        frame = profile_frame([a["name"] for a in items], ctx, unit["anchor"])
     marks = ['<g class="marks">']
     for y, area in zip(frame.rows, items, strict=True):
         share = max(0.0, min(100.0, (area["share"] or 0.0) * 100))
@@ -662,8 +738,11 @@ def profile(unit: dict[str, Any], ctx: dict[str, Any], frame: ProfileFrame | Non
             f'fill="{INK}" style="{frame.font}">{escape(value)}</text>'
         )
     marks.append("</g>")
-    svg = frame.svg.replace("</svg>", "".join(marks) + "</svg>")
-    return inline(svg, f"prof-{unit['anchor']}", f"{t['area_profile']} — {unit['unit_name']}")
+    title = escape(f"{t['area_profile']} — {unit['unit_name']}")
+    return (
+        f'<svg class="chart" role="img" aria-label="{title}" viewBox="{frame.view_box}" '
+        f'xmlns="http://www.w3.org/2000/svg"><use href="#{frame.key}"/>{"".join(marks)}</svg>'
+    )
 
 
 def all_charts(ctx: dict[str, Any]) -> dict[str, Any]:
@@ -685,4 +764,8 @@ def all_charts(ctx: dict[str, Any]) -> dict[str, Any]:
         if names not in frames:
             frames[names] = profile_frame(list(names), ctx, str(len(frames)))
         profiles[unit["anchor"]] = profile(unit, ctx, frames[names])
-    return {"levels": levels, "profiles": profiles}
+    return {
+        "levels": levels,
+        "profiles": profiles,
+        "profile_defs": profile_defs(list(frames.values())),
+    }
