@@ -151,6 +151,43 @@ def timed(
     }
 
 
+def stage(
+    rows: list[dict[str, Any]], name: str, fn: Callable[[], Any], repeat: int, slow: float
+) -> Any:
+    """Time ``fn`` (see :func:`timed`), append its row to ``rows``, print a line, return its
+    result."""
+    memory = PeakMemory()
+    result, timing = timed(fn, memory, repeat, slow)
+    del timing["times_s"]  # not recorded
+    row = {"stage": name, **timing, "memory_method": memory.method}
+    rows.append(row)
+    print(
+        f"  {name:<46} {row['median_s']:7.2f} s  (CPU {row['cpu_s']:6.2f} s, "
+        f"{runs_text(row['runs'])})  peak {row['peak_rss_mib']:6.0f} MiB  "
+        f"rise {row['rss_rise_mib']:5.0f} MiB",
+        flush=True,
+    )
+    return result
+
+
+def print_stages(rows: list[dict[str, Any]]) -> None:
+    """The table of every stage: runs, median wall time, CPU, peak and rise of memory."""
+    head = f"{'stage':<56} {'runs':>4} {'median s':>9} {'CPU s':>7} {'peak MiB':>9} {'rise MiB':>9}"
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        cpu = r.get("cpu_s")
+        if cpu is None and "user_s" in r:
+            cpu = r["user_s"] + r.get("system_s", 0.0)
+        rise = r.get("rss_rise_mib")
+        print(
+            f"{r['stage']:<56} {r['runs']:>4} {r['median_s']:>9.2f} "
+            f"{'—' if cpu is None else format(cpu, '.2f'):>7} "
+            f"{r.get('peak_rss_mib', float('nan')):>9.0f} "
+            f"{'—' if rise is None else format(rise, '.0f'):>9}"
+        )
+
+
 def cli_command(command: str, sources: dict[str, Path], *options: str) -> list[str]:
     """``par-index <command> --criteria par-2025.yaml <registry> <processing> <appraisal>
     --input survey=<survey> <options…>``, with this interpreter's ``par-index``."""

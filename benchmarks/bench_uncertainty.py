@@ -10,7 +10,7 @@ departments, 500,000 respondents).
 Stages (the inputs are read once, outside the timed stages, except for the CLI):
 
 - ``samples``: the bundled 2025 sample (95 units, ~11,000 respondents), par-2025 as it is
-  (its criteria file declares no ``uncertainty`` block: the survey is resampled);
+  (its ``uncertainty`` block only sets the flags: the survey is resampled);
 - ``national, survey``: the same on the national case;
 - ``national, survey + weights + alternatives``: par-2025 with a block that also perturbs
   the weights of every area (×0.8–1.2) and switches two rules and the total's aggregation;
@@ -31,7 +31,6 @@ import argparse
 import gc
 import json
 import sys
-from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -75,23 +74,6 @@ def varied_spec() -> par_index.IndexSpec:
     data = yaml.safe_load(common.CRITERIA.read_text(encoding="utf-8"))
     data["uncertainty"] = VARIED
     return spec_from_data(data, str(common.CRITERIA))
-
-
-def stage(
-    rows: list[dict[str, Any]], name: str, fn: Callable[[], Any], repeat: int, slow: float
-) -> Any:
-    memory = common.PeakMemory()
-    result, timing = common.timed(fn, memory, repeat, slow)
-    del timing["times_s"]  # not recorded by this bench
-    row = {"stage": name, **timing, "memory_method": memory.method}
-    rows.append(row)
-    print(
-        f"  {name:<46} {row['median_s']:7.2f} s  (CPU {row['cpu_s']:6.2f} s, "
-        f"{common.runs_text(row['runs'])})  peak {row['peak_rss_mib']:6.0f} MiB  "
-        f"rise {row['rss_rise_mib']:5.0f} MiB",
-        flush=True,
-    )
-    return result
 
 
 def run_cli(paths: dict[str, Path], draws: int, out: Path) -> dict[str, Any]:
@@ -190,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         name = f"{key.split('_')[0]}: {n_draws} draws ({varies})"
         run = partial(par_index.uncertainty, criteria, data, draws=n_draws, seed=seed)
-        result = stage(rows, name, run, repeat, args.slow)
+        result = common.stage(rows, name, run, repeat, args.slow)
         checks[key] = summary(result)
         if key == "national":
             checks[key]["seconds_in_run_record"] = result.run["uncertainty"]["seconds"]
@@ -200,20 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(run_cli(paths, draws, common.OUTPUT / "results" / "uncertainty.xlsx"))
 
     print()
-    head = f"{'stage':<56} {'runs':>4} {'median s':>9} {'CPU s':>7} {'peak MiB':>9} {'rise MiB':>9}"
-    print(head)
-    print("-" * len(head))
-    for r in rows:
-        cpu = r.get("cpu_s")
-        if cpu is None and "user_s" in r:
-            cpu = r["user_s"] + r.get("system_s", 0.0)
-        rise = r.get("rss_rise_mib")
-        print(
-            f"{r['stage']:<56} {r['runs']:>4} {r['median_s']:>9.2f} "
-            f"{'—' if cpu is None else format(cpu, '.2f'):>7} "
-            f"{r.get('peak_rss_mib', float('nan')):>9.0f} "
-            f"{'—' if rise is None else format(rise, '.0f'):>9}"
-        )
+    common.print_stages(rows)
     if load_before is not None:
         print(f"\n{common.load_text(load_before)}")
     print(f"checks: {json.dumps(checks, ensure_ascii=False)}")
