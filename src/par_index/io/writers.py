@@ -234,6 +234,23 @@ def _require_pyarrow() -> None:
         ) from None
 
 
+def write_text(sheet: Any, row: int, col: int, text: str, cell_format: Any = None) -> None:
+    """A text cell that stays the text given. xlsxwriter writes a string that starts with
+    ``<r>`` and ends with ``</r>`` as raw rich-text XML (a name could then lose its text or
+    inject entries that shift every later name onto another unit), so such a string is written
+    as a rich string of three plain runs, which every reader joins back into the same text."""
+    if text.startswith("<r>") and text.endswith("</r>"):
+        parts = (text[:1], text[1:2], text[2:])
+        if cell_format is None:
+            sheet.write_rich_string(row, col, *parts)
+        else:
+            sheet.write_rich_string(row, col, *parts, cell_format)
+    elif cell_format is None:
+        sheet.write_string(row, col, text)
+    else:
+        sheet.write_string(row, col, text, cell_format)
+
+
 def _write_xlsx(
     tables: dict[str, pd.DataFrame], run: dict[str, Any] | None, criteria: str | None, path: Path
 ) -> None:
@@ -272,7 +289,7 @@ def _sheet(
 ) -> None:
     sheet = workbook.add_worksheet(name)
     for j, column in enumerate(frame.columns):
-        sheet.write_string(0, j, str(column), header)
+        write_text(sheet, 0, j, str(column), header)
         values = frame[column].tolist()
         width = max([len(str(column))] + [len(str(v)) for v in values[:500] if v is not None])
         sheet.set_column(j, j, min(max(width + 2, 8), 60))
@@ -285,7 +302,7 @@ def _sheet(
             elif isinstance(value, int | float | np.number):
                 sheet.write_number(i, j, float(value), cell_format)
             else:
-                sheet.write_string(i, j, str(value))
+                write_text(sheet, i, j, str(value))
     sheet.freeze_panes(1, 0)
     if len(frame.columns):
         sheet.autofilter(0, 0, max(len(frame), 1), len(frame.columns) - 1)

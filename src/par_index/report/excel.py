@@ -7,8 +7,8 @@ print settings (A4 landscape, fit to width, header row repeated on every page) a
 helps reading, colour scales, tier colours and ▲/▼ rank changes.
 
 Text that comes from users (unit, criterion and group names, ids) is always written with
-``write_string`` and the workbook is opened with ``strings_to_formulas=False``: a unit called
-``=HYPERLINK(...)`` stays a name.
+:func:`~par_index.io.writers.write_text` (a string cell, never rich-text XML) and the workbook is
+opened with ``strings_to_formulas=False``: a unit called ``=HYPERLINK(...)`` stays a name.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..io.writers import atomic_write, write_text
 from . import i18n
 
 TITLE_ROW = 0
@@ -165,7 +166,7 @@ def write_cell(sheet: Any, row: int, col: int, value: Any, kind: str, formats: F
     if _missing(value):
         sheet.write_blank(row, col, None, formats.na if kind != "text" else fmt)
     elif kind in ("text", "wrap") or kind == "bool":
-        sheet.write_string(row, col, str(value), fmt)
+        write_text(sheet, row, col, str(value), fmt)
     else:
         sheet.write_number(row, col, float(value), fmt)
 
@@ -184,12 +185,12 @@ def write_table(
     footer: str = "",
 ) -> int:
     """A titled table with a frozen, filtered, repeated header row; returns the last row."""
-    sheet.write_string(TITLE_ROW, 0, title, formats.title)
+    write_text(sheet, TITLE_ROW, 0, title, formats.title)
     if subtitle:
-        sheet.write_string(SUBTITLE_ROW, 0, subtitle, formats.subtitle)
+        write_text(sheet, SUBTITLE_ROW, 0, subtitle, formats.subtitle)
     widths = [max(c.min_width, *(len(w) + 1 for w in c.header.split())) for c in columns]
     for j, column in enumerate(columns):
-        sheet.write_string(header_row, j, column.header, formats.header)
+        write_text(sheet, header_row, j, column.header, formats.header)
     for i, row in enumerate(rows, start=header_row + 1):
         for j, column in enumerate(columns):
             value = column.get(row)
@@ -197,8 +198,8 @@ def write_table(
                 if _missing(value):
                     sheet.write_blank(i, j, None, formats.text)
                 else:
-                    sheet.write_string(
-                        i, j, str(value), formats.tier(row.get("tier_color", "#9AA5B1"))
+                    write_text(
+                        sheet, i, j, str(value), formats.tier(row.get("tier_color", "#9AA5B1"))
                     )
             else:
                 write_cell(sheet, i, j, value, column.kind, formats)
@@ -284,8 +285,6 @@ def _item(key: str, i: int) -> Callable[[dict[str, Any]], Any]:
 
 
 def write_workbook(ctx: dict[str, Any], path: Path) -> Path:
-    from ..io.writers import atomic_write
-
     return atomic_write(path, lambda tmp: _write(ctx, tmp))
 
 
@@ -433,10 +432,10 @@ def _tier_key(
     sheet: Any, formats: Formats, ctx: dict[str, Any], level: dict[str, Any], row: int
 ) -> None:
     t = ctx["t"]
-    sheet.write_string(row, 2, t["tier_counts"], formats.bold_text)
+    write_text(sheet, row, 2, t["tier_counts"], formats.bold_text)
     for i, tier in enumerate(level["tier_counts"], start=1):
-        sheet.write_string(
-            row + i, 2, f"{tier['name']} ({tier['rule']})", formats.tier(tier["color"])
+        write_text(
+            sheet, row + i, 2, f"{tier['name']} ({tier['rule']})", formats.tier(tier["color"])
         )
         sheet.write_number(row + i, 3, tier["count"], formats.kinds["integer"])
 
@@ -570,18 +569,18 @@ def _changes_sheet(
     row = last + 2
     for note in notes:
         sheet.merge_range(row, 0, row, min(len(columns) - 1, 10), "", formats.note)
-        sheet.write_string(row, 0, note, formats.note)
+        write_text(sheet, row, 0, note, formats.note)
         sheet.set_row(row, 15 * max(1, math.ceil(len(note) / 150)))
         row += 1
     if comparison and comparison["one_year_units"]:
         row += 1
-        sheet.write_string(row, 0, t["one_year_units"], formats.bold_text)
+        write_text(sheet, row, 0, t["one_year_units"], formats.bold_text)
         for unit in comparison["one_year_units"]:
             row += 1
-            sheet.write_string(row, 0, unit["level"], formats.text)
-            sheet.write_string(row, 1, unit["unit_id"], formats.text)
-            sheet.write_string(row, 2, unit["unit_name"], formats.text)
-            sheet.write_string(row, 3, unit["present_in"], formats.text)
+            write_text(sheet, row, 0, unit["level"], formats.text)
+            write_text(sheet, row, 1, unit["unit_id"], formats.text)
+            write_text(sheet, row, 2, unit["unit_name"], formats.text)
+            write_text(sheet, row, 3, unit["present_in"], formats.text)
 
 
 def _weak_sheet(
@@ -750,9 +749,9 @@ def _method_sheet(
     facts = [(k, v) for k, v in facts if v]
     header_row = HEADER_ROW + len(facts) + 1
     for i, (key, text) in enumerate(facts):
-        sheet.write_string(HEADER_ROW + i - 1, 0, key, formats.key)
+        write_text(sheet, HEADER_ROW + i - 1, 0, key, formats.key)
         sheet.merge_range(HEADER_ROW + i - 1, 1, HEADER_ROW + i - 1, 6, "", formats.wrap)
-        sheet.write_string(HEADER_ROW + i - 1, 1, str(text), formats.wrap)
+        write_text(sheet, HEADER_ROW + i - 1, 1, str(text), formats.wrap)
     columns = [
         Column(t["id"], lambda r: r["id"], "text", min_width=14, max_width=22),
         Column(t["name"], lambda r: r["name"], "indent", min_width=30, max_width=55),
@@ -768,9 +767,9 @@ def _method_sheet(
         Column(t["applies_to"], lambda r: r["applies_to"], "wrap", min_width=12, max_width=24),
         Column(t["missing_policy"], lambda r: r["missing"], "wrap", min_width=12, max_width=30),
     ]
-    sheet.write_string(TITLE_ROW, 0, f"{t['method']} — {method['name']}", formats.title)
+    write_text(sheet, TITLE_ROW, 0, f"{t['method']} — {method['name']}", formats.title)
     for j, column in enumerate(columns):
-        sheet.write_string(header_row, j, column.header, formats.header)
+        write_text(sheet, header_row, j, column.header, formats.header)
         sheet.set_column(j, j, max(column.min_width, min(column.max_width, 30)))
     sheet.set_column(1, 1, 48)
     sheet.set_column(4, 4, 48)
@@ -779,8 +778,8 @@ def _method_sheet(
         for j, column in enumerate(columns):
             value = column.get(row)
             if column.kind == "indent":
-                sheet.write_string(
-                    i, j, str(value), formats.indent(row["depth"], not row["is_leaf"])
+                write_text(
+                    sheet, i, j, str(value), formats.indent(row["depth"], not row["is_leaf"])
                 )
             else:
                 fmt_kind = column.kind
