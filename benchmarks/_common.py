@@ -1,12 +1,13 @@
 """What the benchmark scripts share: paths, peak-memory measurement, timed stages and CLI runs,
 and the description of the machine and of the ``par_index`` measured.
 
-Not a script: ``bench_score.py`` and ``bench_uncertainty.py`` import it (their folder is on
-``sys.path`` when they run as ``python benchmarks/<script>.py``).
+Not a script: the ``bench_*.py`` scripts import it (their folder is on ``sys.path`` when they
+run as ``python benchmarks/<script>.py``).
 """
 
 from __future__ import annotations
 
+import argparse
 import gc
 import json
 import os
@@ -20,6 +21,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
@@ -334,6 +336,31 @@ def load_text(before: tuple[float, float, float]) -> str:
         f"load average (1/5/15 min) before: {', '.join(f'{x:.2f}' for x in before)}; "
         f"after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
+
+
+@dataclass(frozen=True)
+class Start:
+    """When a bench began, the load average then, and which par_index it measures."""
+
+    started: datetime
+    load_before: tuple[float, float, float] | None
+    measured: dict[str, Any]
+
+
+def stage_arguments(ap: argparse.ArgumentParser, name: str) -> None:
+    """The options every stage bench has: --repeat, --slow and --json."""
+    ap.add_argument("--repeat", type=int, default=3, help="runs per stage (median)")
+    ap.add_argument("--slow", type=float, default=10.0, help="run a slower stage once")
+    ap.add_argument("--json", type=Path, default=OUTPUT / f"{name}.json")
+
+
+def begin(title: str) -> Start:
+    """Print the bench's title line and note its start (before anything is measured: others
+    may commit while it runs)."""
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    started = datetime.now().astimezone()
+    print(f"par-index {title} benchmark — {started:%Y-%m-%d %H:%M %Z}")
+    return Start(started, load_average(), source())
 
 
 def report_head(

@@ -20,7 +20,6 @@ import json
 import re
 import shutil
 import sys
-from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -48,17 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--case", type=Path, default=national.DEFAULT_OUT)
     ap.add_argument("--draws", type=int, default=1000)
-    ap.add_argument("--repeat", type=int, default=3, help="runs per stage (median)")
-    ap.add_argument("--slow", type=float, default=10.0, help="run a slower stage once")
     ap.add_argument("--skip-national", action="store_true")
-    ap.add_argument("--json", type=Path, default=common.OUTPUT / "bench_report.json")
+    common.stage_arguments(ap, "bench_report")
     args = ap.parse_args(argv)
 
-    common.OUTPUT.mkdir(parents=True, exist_ok=True)
-    started = datetime.now().astimezone()
-    print(f"par-index report benchmark — {started:%Y-%m-%d %H:%M %Z}")
-    load_before = common.load_average()
-    measured = common.source()
+    start = common.begin("report")
     rows: list[dict[str, Any]] = []
     checks: dict[str, Any] = {}
     out = common.OUTPUT / "report"
@@ -112,11 +105,11 @@ def main(argv: list[str] | None = None) -> int:
         checks[name] = {"units": units, **sizes(written)}
     print()
     common.print_stages(rows)
-    if load_before is not None:
-        print(f"\n{common.load_text(load_before)}")
+    if start.load_before is not None:
+        print(f"\n{common.load_text(start.load_before)}")
     print(f"checks: {json.dumps(checks, ensure_ascii=False)}")
     report = {
-        **common.report_head(started, measured, load_before),
+        **common.report_head(start.started, start.measured, start.load_before),
         "draws": args.draws,
         "stages": rows,
         "checks": checks,

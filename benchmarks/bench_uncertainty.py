@@ -31,7 +31,6 @@ import argparse
 import gc
 import json
 import sys
-from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -123,18 +122,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--case", type=Path, default=national.DEFAULT_OUT)
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--repeat", type=int, default=3, help="runs per stage (median)")
-    ap.add_argument("--slow", type=float, default=10.0, help="run a slower stage once")
     ap.add_argument("--skip-cli", action="store_true")
     ap.add_argument("--skip-triple", action="store_true", help="skip the 3× draws stage")
-    ap.add_argument("--json", type=Path, default=common.OUTPUT / "bench_uncertainty.json")
+    common.stage_arguments(ap, "bench_uncertainty")
     args = ap.parse_args(argv)
 
-    common.OUTPUT.mkdir(parents=True, exist_ok=True)
-    started = datetime.now().astimezone()
-    print(f"par-index uncertainty benchmark — {started:%Y-%m-%d %H:%M %Z}")
-    load_before = common.load_average()
-    measured = common.source()
+    start = common.begin("uncertainty")
     paths = common.national_case(args.case)
     spec = par_index.load_spec(common.CRITERIA)
     draws, seed = args.draws, args.seed
@@ -183,11 +176,11 @@ def main(argv: list[str] | None = None) -> int:
 
     print()
     common.print_stages(rows)
-    if load_before is not None:
-        print(f"\n{common.load_text(load_before)}")
+    if start.load_before is not None:
+        print(f"\n{common.load_text(start.load_before)}")
     print(f"checks: {json.dumps(checks, ensure_ascii=False)}")
     report = {
-        **common.report_head(started, measured, load_before),
+        **common.report_head(start.started, start.measured, start.load_before),
         "draws": draws,
         "seed": seed,
         "respondents": respondents_read,
