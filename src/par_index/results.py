@@ -42,6 +42,19 @@ did."""
 
 RANKING_LEAD = list(RANKING_COLUMNS)
 
+UNCERTAINTY_RANK_COLUMNS = (
+    "rank_nominal",
+    "rank_median",
+    "rank_p05",
+    "rank_p95",
+    "rank_in_group_nominal",
+    "rank_in_group_median",
+    "rank_in_group_p05",
+    "rank_in_group_p95",
+)
+"""The integer columns of an uncertainty's units table (each percentile is a rank some draw
+gave; the group ones are empty for a unit without a group)."""
+
 
 @dataclass(frozen=True)
 class Results:

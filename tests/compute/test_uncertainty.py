@@ -121,10 +121,27 @@ def test_with_no_variation_every_draw_is_the_nominal_ranking() -> None:
     assert (units["rank_p05"] == units["rank_nominal"]).all()
     assert (units["rank_p95"] == units["rank_nominal"]).all()
     assert (units["rank_median"] == units["rank_nominal"]).all()
+    # ranks within the group too (every sample unit has a group: Sở, Xã, Phường, …)
+    ranking = pi.score(spec, inputs).ranking.set_index("unit_id")["rank_in_group"]
+    grouped = units.set_index("unit_id")
+    assert (grouped["rank_in_group_nominal"] == ranking.loc[grouped.index]).all()
+    for column in ("rank_in_group_p05", "rank_in_group_p95", "rank_in_group_median"):
+        assert (grouped[column] == grouped["rank_in_group_nominal"]).all()
     assert set(units["p_top_k"]) <= {0.0, 1.0}
     # the probability of the nominal tier is 1
     for _, row in units.iterrows():
         assert row[f"p_tier_{row['tier_nominal']}"] == 1.0
+
+
+def test_no_group_ranks_when_the_file_ranks_levels_only() -> None:
+    spec = par_spec({"survey": True})
+    spec = spec.model_copy(
+        update={"ranking": spec.ranking.model_copy(update={"within_group": False})}
+    )
+    units = pi.uncertainty(spec, pi.sample_inputs(2025), draws=20, seed=1).units
+    for column in ("nominal", "median", "p05", "p95"):
+        assert units[f"rank_in_group_{column}"].isna().all()
+    assert units["rank_p05"].notna().all()
 
 
 def test_a_batch_with_a_draw_axis_scores_exactly_as_the_nominal_run() -> None:
@@ -187,6 +204,8 @@ def test_the_nominal_rank_lies_inside_its_interval() -> None:
     assert (units["rank_p05"] <= units["rank_median"]).all()
     assert (units["rank_median"] <= units["rank_p95"]).all()
     assert (units["score_p05"] <= units["score_p95"]).all()
+    assert (units["rank_in_group_p05"] <= units["rank_in_group_nominal"]).all()
+    assert (units["rank_in_group_nominal"] <= units["rank_in_group_p95"]).all()
     # something does move: the survey, the weights and the alternatives all vary
     assert (units["rank_p95"] > units["rank_p05"]).any()
     tiers = [c for c in units.columns if c.startswith("p_tier_")]

@@ -47,6 +47,8 @@ def test_every_row_carries_its_interval(samples, ctx):
             assert interval["rank_median"] == expected["rank_median"]
             assert interval["p_top_k"] == expected["p_top_k"]
             assert interval["width"] == expected["rank_p95"] - expected["rank_p05"]
+            assert interval["group_p05"] == expected["rank_in_group_p05"]
+            assert interval["group_p95"] == expected["rank_in_group_p95"]
             assert interval["rank_p05"] <= row["rank"] <= interval["rank_p95"]
             assert interval["p_tiers"] == {
                 t.name: expected[f"p_tier_{t.name}"] for t in samples.r25.spec.tiers
@@ -222,6 +224,12 @@ def test_workbook_uncertainty_and_sensitivity_sheets(report, samples):
             expected["score_p05"], rel=1e-15
         )
         assert sheet.cell(row, col["Hạng trung vị"]).value == expected["rank_median"]
+        group = (
+            "Hạng trong nhóm, khoảng 90\u00a0% — từ",
+            "Hạng trong nhóm, khoảng 90\u00a0% — đến",
+        )
+        assert sheet.cell(row, col[group[0]]).value == expected["rank_in_group_p05"]
+        assert sheet.cell(row, col[group[1]]).value == expected["rank_in_group_p95"]
         for tier in samples.r25.spec.tiers:
             assert sheet.cell(row, col[f"Xác suất xếp loại {tier.name}"]).value == pytest.approx(
                 expected[f"p_tier_{tier.name}"], rel=1e-15

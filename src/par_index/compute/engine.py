@@ -25,7 +25,7 @@ from ..spec.nodes import Aggregation, MissingPolicy, Node
 from ..spec.rules import IdentityRule, Rule
 from ..tables import InputData
 from .measures import MeasureValues, check_range, measure_values, unit_codes
-from .rank import competition_rank, round_half_up
+from .rank import competition_rank, group_keys, round_half_up
 from .rules import apply_rule, first_match
 
 OK, NOT_APPLICABLE, MISSING = "ok", "not_applicable", "missing"
@@ -735,16 +735,14 @@ def score_nominal(
     contributions(root, root.score)
     nodes = flatten(root)
     has_group = data.units["group"].notna().to_numpy()
-    group_keys = np.array(
-        [f"{lv}\0{g}" for lv, g in zip(scorer.level, scorer.group, strict=True)], dtype=object
-    )
+    keys = group_keys(scorer.level, scorer.group) if spec.ranking.within_group else None
     for result in nodes:
         basis = ranking_basis(spec, result.score)
         result.terms = {}
         result.rank = competition_rank(basis, scorer.level)
         result.rank_in_group = np.full(scorer.n, np.nan)
-        if spec.ranking.within_group and has_group.any():
-            ranks = competition_rank(basis, group_keys)
+        if keys is not None:
+            ranks = competition_rank(basis, keys)
             result.rank_in_group = np.where(has_group, ranks, np.nan)
     tiers = assign_tiers(spec, ranking_basis(spec, root.score))
     return nodes, tiers, scorer.warnings, scorer.measured

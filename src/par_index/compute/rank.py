@@ -17,6 +17,16 @@ def round_half_up(values: np.ndarray, decimals: int) -> np.ndarray:
     return np.sign(scaled) * np.floor(np.abs(scaled) + 0.5) / scale
 
 
+def group_keys(level: np.ndarray, group: np.ndarray) -> np.ndarray | None:
+    """One key per unit for ranking within the groups of each level (``None`` when no unit
+    has a group); a unit without a group gets a key of its own level's blank group, and the
+    caller leaves its group rank out."""
+    present = pd.Series(group).notna().to_numpy()
+    if not present.any():
+        return None
+    return np.array([f"{lv}\0{g}" for lv, g in zip(level, group, strict=True)], dtype=object)
+
+
 def competition_rank(scores: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
     """Rank ``scores`` descending within each group: ties share the best rank ("min").
 

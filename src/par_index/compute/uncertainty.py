@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..results import Uncertainty
+from ..results import UNCERTAINTY_RANK_COLUMNS, Uncertainty
 from ..spec.index import IndexSpec
 from ..spec.measures import SurveyMeasure
 from ..spec.nodes import Aggregation, Node
@@ -35,7 +35,7 @@ from ..tables import InputData
 from .bootstrap import Z95, SurveyBootstrap
 from .engine import Batch, NodeScores, ranking_basis, score_batch, score_nominal
 from .measures import MeasureValues
-from .rank import competition_rank_rows
+from .rank import competition_rank_rows, group_keys
 from .rules import first_match
 
 SURVEY, WEIGHTS, ALTERNATIVES = 1, 2, 3
@@ -159,13 +159,21 @@ def method_choices(
 
 
 class _Draws:
-    """Scores, ranks and tier counts of every draw, filled chunk by chunk."""
+    """Scores, ranks (in the level and, where units have groups, in the group) and tier
+    counts of every draw, filled chunk by chunk."""
 
-    def __init__(self, spec: IndexSpec, draws: int, n: int, level: np.ndarray) -> None:
+    def __init__(
+        self, spec: IndexSpec, draws: int, n: int, level: np.ndarray, group: np.ndarray
+    ) -> None:
         self.spec = spec
         self.level = level
         self.scores = np.empty((draws, n))
         self.ranks = np.empty((draws, n), dtype=np.float32)
+        self.group_keys = group_keys(level, group) if spec.ranking.within_group else None
+        self.has_group = pd.Series(group).notna().to_numpy()
+        self.group_ranks = (
+            np.full((draws, n), np.nan, dtype=np.float32) if self.group_keys is not None else None
+        )
         tiers = spec.tiers or []
         self.edged = [t for t in tiers if t.at_least is not None or t.above is not None]
         self.edges = [Threshold(at_least=t.at_least, above=t.above) for t in self.edged]
@@ -178,6 +186,9 @@ class _Draws:
         basis = ranking_basis(self.spec, totals)
         self.scores[rows] = totals
         self.ranks[rows] = competition_rank_rows(basis, self.level)
+        if self.group_ranks is not None and self.group_keys is not None:
+            ranks = competition_rank_rows(basis, self.group_keys)
+            self.group_ranks[rows] = np.where(self.has_group, ranks, np.nan)
         if self.tier_names:
             index = first_match(basis, self.edges)
             for i in range(len(self.tier_names)):
@@ -216,7 +227,7 @@ def uncertainty(
     factors = weight_factors(spec, draws, seed)
     rules, aggregations = method_choices(spec, draws, seed)
 
-    out = _Draws(spec, draws, n, level)
+    out = _Draws(spec, draws, n, level, units["group"].to_numpy(dtype=object))
     spread = {leaf.id: _Moments(n) for leaf in survey_leaves} if resample else {}
     fallbacks: dict[str, int] = {}
     survey_rng = _stream(seed, SURVEY)
@@ -504,12 +515,21 @@ def units_frame(
             "p_top_k": (out.ranks <= settings.top_k).sum(axis=0) / draws,
         }
     )
+    group_q = (
+        _quantiles(out.group_ranks, [0.5, 0.05, 0.95], "inverted_cdf")
+        if out.group_ranks is not None
+        else np.full((3, len(frame)), np.nan)
+    )
+    frame["rank_in_group_nominal"] = root.rank_in_group
+    frame["rank_in_group_median"] = group_q[0]
+    frame["rank_in_group_p05"] = group_q[1]
+    frame["rank_in_group_p95"] = group_q[2]
     for i, name in enumerate(out.tier_names):
         frame[f"p_tier_{name}"] = out.tier_counts[:, i] / draws
     flags = _flags(survey, settings) if len(survey) else {}
     frame["flagged"] = frame["unit_id"].map(lambda u: str(u) in flags).astype(bool)
     frame["flags"] = frame["unit_id"].map(lambda u: flags.get(str(u))).astype(object)
-    for column in ("rank_nominal", "rank_median", "rank_p05", "rank_p95"):
+    for column in UNCERTAINTY_RANK_COLUMNS:
         frame[column] = frame[column].astype("Int64")
     for column in ("group", "tier_nominal", "flags"):
         values = frame[column].astype(object)

@@ -11,7 +11,13 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, Issue, ParIndexError, data_error
-from ..results import DETAIL_COLUMNS, RANKING_LEAD, Results, Uncertainty
+from ..results import (
+    DETAIL_COLUMNS,
+    RANKING_LEAD,
+    UNCERTAINTY_RANK_COLUMNS,
+    Results,
+    Uncertainty,
+)
 from ..spec.index import IndexSpec
 from ..spec.loader import parse_yaml, spec_from_data
 from .readers import file_format
@@ -61,8 +67,9 @@ def read_uncertainty(path: str | Path) -> Uncertainty:
             ],
         )
     spec = _spec(file, criteria)
-    for column in ("rank_nominal", "rank_median", "rank_p05", "rank_p95"):
-        units[column] = pd.to_numeric(units[column]).astype("Int64")
+    for column in UNCERTAINTY_RANK_COLUMNS:
+        if column in units.columns:  # (the group ones came in 2026-12)
+            units[column] = pd.to_numeric(units[column]).astype("Int64")
     units["flagged"] = _booleans(units["flagged"])
     for frame in tables.values():
         _text_to_object(frame)

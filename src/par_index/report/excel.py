@@ -666,6 +666,12 @@ def _uncertainty_sheet(
         Column(t["rank_median"], _interval("rank_median"), "number", min_width=9),
         *interval_columns(ctx)[:3],
     ]
+    if any(level["has_groups"] for level in ctx["levels"]):
+        columns += [
+            Column(t["rank_in_group"], lambda r: r["rank_in_group"], "integer", min_width=8),
+            Column(t["group_interval_from"], _interval("group_p05"), "integer", min_width=10),
+            Column(t["group_interval_to"], _interval("group_p95"), "integer", min_width=10),
+        ]
     for tier in ctx["tiers"]:
         columns.append(
             Column(

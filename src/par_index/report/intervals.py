@@ -122,6 +122,8 @@ def unit_intervals(uncertainty: Uncertainty, lang: str) -> dict[str, Row]:
             "rank_p95": high,
             "rank_median": value(rec["rank_median"]),
             "width": None if low is None or high is None else high - low,
+            "group_p05": integer(rec.get("rank_in_group_p05")),
+            "group_p95": integer(rec.get("rank_in_group_p95")),
             "score_p05": value(rec.get("score_p05")),
             "score_p95": value(rec.get("score_p95")),
             "p_top_k": value(rec.get("p_top_k")),
