@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 import par_index as pi
 from par_index.cli import app
+from par_index.io.results_reader import read_results
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -62,11 +63,45 @@ def test_score_writes_each_format(tmp_path: Path) -> None:
     assert (tmp_path / "r.detail.csv").exists() and (tmp_path / "r.run.json").exists()
     sheets = pd.read_excel(tmp_path / "r.xlsx", sheet_name=None, dtype={"unit_id": str},
                            engine="calamine")
-    assert set(sheets) == {"ranking", "detail", "run", "criteria"}
+    # the rank uncertainty is drawn by default and travels with the results
+    assert list(sheets) == [
+        "ranking",
+        "detail",
+        "uncertainty",
+        "uncertainty_survey",
+        "uncertainty_removal",
+        "run",
+        "criteria",
+    ]
     assert list(sheets["ranking"]["unit_id"]) == ["002", "001"]
+    assert list(sheets["uncertainty"]["unit_id"]) == ["002", "001"]
     doc = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert doc["run"]["criteria_sha256"] and doc["run"]["inputs"][0]["sha256"]
     assert len(doc["detail"]) == 2 * 3  # two units × (root + two criteria)
+
+
+def test_score_carries_the_rank_intervals_unless_draws_is_0(tmp_path: Path) -> None:
+    spec, data = _files(tmp_path)
+    out = tmp_path / "r.csv"
+    result = runner.invoke(
+        app, ["score", str(data), "-c", str(spec), "-o", str(out), "--draws", "50", "--seed", "3"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "90 % rank interval" in result.output
+    back = read_results(out)
+    assert back.uncertainty is not None and back.uncertainty.draws == 50
+    assert back.run["uncertainty"]["seed"] == 3
+    # nothing varies in this index (no survey, no declared weights): every interval is a point
+    units = back.uncertainty.units
+    assert (units["rank_p05"] == units["rank_nominal"]).all()
+    assert (units["rank_p95"] == units["rank_nominal"]).all()
+    again = runner.invoke(
+        app, ["score", str(data), "-c", str(spec), "-o", str(tmp_path / "q.csv"), "--draws", "0"]
+    )
+    assert again.exit_code == 0, again.output
+    assert read_results(tmp_path / "q.csv").uncertainty is None
+    assert not (tmp_path / "q.uncertainty.csv").exists()
+    assert "rank interval" not in again.output
 
 
 def test_bad_input_is_a_message_not_a_traceback(tmp_path: Path) -> None:
@@ -121,10 +156,10 @@ def test_demo_writes_every_level_of_both_years(tmp_path: Path) -> None:
                                                         "unit_id"])
     assert communes["rank"].min() == 1 and communes["score"].between(0, 100).all()
     # the 2025 report shows the changes since 2024 and each unit's rank interval
-    from par_index.io.results_reader import read_uncertainty
+    from par_index.io.results_reader import read_results
 
-    spread = read_uncertainty(tmp_path / "par-2025-uncertainty.xlsx")
-    assert spread.draws == 1000 and len(spread.units) == 95
+    spread = read_results(tmp_path / "par-2025.xlsx").uncertainty
+    assert spread is not None and spread.draws == 1000 and len(spread.units) == 95
     html = (tmp_path / "report-2025" / "index.html").read_text(encoding="utf-8")
     assert "Khoảng hạng 90\u00a0%" in html and "Thay đổi hạng" in html
     assert (tmp_path / "report-2025" / "par-2025.xlsx").stat().st_size > 50_000

@@ -209,15 +209,16 @@ def report(
 ) -> dict[str, Path]:
     """The annual report of ``results`` into the folder ``out``: ``<index>-<year>.xlsx`` and
     ``index.html``. With ``previous`` (and a ``crosswalk`` where units merged) it shows the
-    year-over-year changes; with ``uncertainty`` (from :func:`uncertainty` or a file written
-    by ``par-index uncertainty``, on the same criteria and inputs) each unit's rank interval;
-    weak indicators are always included."""
+    year-over-year changes; rank intervals come from ``uncertainty`` (from :func:`uncertainty`
+    or a file written by ``par-index uncertainty``, on the same criteria and inputs) or else
+    from the results themselves when ``par-index score`` drew them; weak indicators are always
+    included."""
     from .compute.weak import low_ranking as _low_ranking
     from .report import render_report
 
     current = _results(results)
     comparison = compare(current, previous, crosswalk) if previous is not None else None
-    spread = uncertainty
+    spread = uncertainty if uncertainty is not None else current.uncertainty
     if spread is not None and not isinstance(spread, Uncertainty):
         from .io.results_reader import read_uncertainty
         from .report.intervals import check_matches
@@ -236,18 +237,37 @@ def report(
     )
 
 
+DEFAULT_DRAWS = 1000
+"""Replications drawn for rank intervals when none is said (``score`` and ``uncertainty``)."""
+
+
 def score_files(
     criteria: str | Path,
     files: Sequence[str | Path] = (),
     named: Mapping[str, str | Path] | None = None,
     out: str | Path | None = None,
+    draws: int = 0,
+    seed: int = 0,
 ) -> Results:
-    """The whole ``par-index score`` run: load, read, score, and write ``out`` if given."""
+    """The whole ``par-index score`` run: load, read, score, and write ``out`` if given.
+
+    With ``draws`` > 0 the rank uncertainty is drawn on the same data (as :func:`uncertainty`
+    does) and carried by the results (``results.uncertainty``) and their output, so that the
+    report shows every rank's interval without another step."""
+    from dataclasses import replace
+
     index = load_spec(criteria)
     sources = resolve_sources(index, files, named)
-    results = score(criteria, read_inputs(index, sources))
+    used = [p for p in sources.values() if not isinstance(p, pd.DataFrame)]
+    if out is not None:  # refuse a bad output before the work, not after
+        from .io.writers import check_output
+
+        check_output(Path(out), [*used, criteria])
+    data = read_inputs(index, sources)
+    results = score(criteria, data)
+    if draws > 0:
+        results = replace(results, uncertainty=uncertainty(criteria, data, draws=draws, seed=seed))
     if out is not None:
-        used = [p for p in sources.values() if not isinstance(p, pd.DataFrame)]
         write_results(results, Path(out), inputs=[*used, criteria])
     return results
 
@@ -255,7 +275,7 @@ def score_files(
 def uncertainty(
     spec: SpecLike,
     data: InputData | Mapping[str, TableSource],
-    draws: int = 1000,
+    draws: int = DEFAULT_DRAWS,
     seed: int = 0,
 ) -> Uncertainty:
     """Rank uncertainty: ``draws`` replications of the whole scoring, varied as the criteria
@@ -278,7 +298,7 @@ def uncertainty_files(
     files: Sequence[str | Path] = (),
     named: Mapping[str, str | Path] | None = None,
     out: str | Path | None = None,
-    draws: int = 1000,
+    draws: int = DEFAULT_DRAWS,
     seed: int = 0,
 ) -> Uncertainty:
     """The whole ``par-index uncertainty`` run: load, read, draw, and write ``out`` if given."""

@@ -17,6 +17,7 @@ from . import api
 from ._version import __version__
 from .errors import ParIndexError, format_issues
 from .io.writers import records
+from .results import Uncertainty
 from .spec.loader import json_schema, load_spec
 
 app = typer.Typer(
@@ -64,12 +65,26 @@ def score(
         typer.Option("--input", "-i", help="An input given by name: NAME=PATH (repeatable)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the ranking as JSON.")] = False,
+    draws: Annotated[
+        int,
+        typer.Option(
+            "--draws",
+            "-n",
+            min=0,
+            help="Replications drawn for each rank's 90 % interval, carried by the results "
+            "and shown by the report (0: none).",
+        ),
+    ] = api.DEFAULT_DRAWS,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed of the draws.")] = 0,
 ) -> None:
-    """Score and rank every unit on every node of a criteria file."""
+    """Score and rank every unit on every node of a criteria file, and draw how sure each
+    rank is (see par-index uncertainty)."""
     if criteria == Path():
         raise typer.BadParameter("--criteria FILE is required.")
     try:
-        results = api.score_files(criteria, inputs or [], _pairs(input_pairs or []), out)
+        results = api.score_files(
+            criteria, inputs or [], _pairs(input_pairs or []), out, draws=draws, seed=seed
+        )
     except ParIndexError as error:
         _fail(error)
         return
@@ -91,6 +106,8 @@ def score(
         )
     for warning in results.run.get("warnings", []):
         typer.echo(f"warning: {warning}", err=True)
+    if results.uncertainty is not None:
+        _echo_intervals(results.uncertainty)
     missing = len(results.missing)
     if missing:
         typer.echo(
@@ -118,7 +135,7 @@ def uncertainty(
     ] = None,
     draws: Annotated[
         int, typer.Option("--draws", "-n", min=1, help="How many replications to draw.")
-    ] = 1000,
+    ] = api.DEFAULT_DRAWS,
     seed: Annotated[
         int, typer.Option("--seed", min=0, help="Random seed: the same seed, the same output.")
     ] = 0,
@@ -141,6 +158,14 @@ def uncertainty(
     except ParIndexError as error:
         _fail(error)
         return
+    _echo_intervals(result)
+    for warning in result.run.get("warnings", []):
+        typer.echo(f"warning: {warning}", err=True)
+    typer.echo(f"wrote {out}")
+
+
+def _echo_intervals(result: Uncertainty) -> None:
+    """Per level: the median and widest 90 % rank interval and the units flagged."""
     table = result.units
     for level in result.levels:
         rows = table[(table["level"] == level) & table["rank_nominal"].notna()]
@@ -151,12 +176,10 @@ def uncertainty(
         flagged = int(rows["flagged"].sum())
         typer.echo(
             f"{level}: {len(rows)} units; 90 % rank interval median width {width.median():g} "
-            f"(widest {width.max():g}); {flagged} flagged"
+            f"places (widest {width.max():g}); {flagged} flagged for a small survey sample"
         )
-    for warning in result.run.get("warnings", []):
-        typer.echo(f"warning: {warning}", err=True)
     info = result.run.get("uncertainty", {})
-    typer.echo(f"{info.get('draws')} draws in {info.get('seconds', 0):.1f} s; wrote {out}")
+    typer.echo(f"{info.get('draws')} draws in {info.get('seconds', 0):.1f} s")
 
 
 @app.command()
@@ -198,7 +221,6 @@ def demo(
         typer.echo(f"{item.year}: {item.units} units scored ({levels}) → {item.workbook}")
         for path in item.rankings.values():
             typer.echo(f"    {path}")
-    typer.echo(f"rank uncertainty → {demo.uncertainty}")
     typer.echo(f"annual report → {demo.report['html']} and {demo.report['xlsx']}")
 
 
@@ -276,7 +298,7 @@ def report(
         Path | None,
         typer.Option(
             help="Rank uncertainty written by par-index uncertainty (same criteria and "
-            "inputs): adds each unit's rank interval."
+            "inputs), instead of the one the results carry (par-index score draws it)."
         ),
     ] = None,
 ) -> None:

@@ -63,13 +63,16 @@ class Results:
     ``ranking``: one row per unit (total, rank within level and group, tier, then one column per
     top-level area holding its score). ``detail``: one row per unit × node. ``missing``: every
     unit × node that was missing and what the policy did. ``run``: package version, criteria and
-    input digests, time, and the row accounting.
+    input digests, time, and the row accounting. ``uncertainty``: how sure each rank is, when
+    it was drawn with the scoring (``par-index score`` does by default; see
+    :class:`Uncertainty`), else ``None``.
     """
 
     spec: IndexSpec
     ranking: pd.DataFrame
     detail: pd.DataFrame
     run: dict[str, Any] = field(default_factory=dict)
+    uncertainty: Uncertainty | None = field(default=None, repr=False)
 
     @property
     def missing(self) -> pd.DataFrame:

@@ -79,33 +79,30 @@ class DemoOutput:
 
 @dataclass(frozen=True)
 class Demo:
-    """What ``par-index demo`` wrote: per year the results workbook and a ranking CSV per level;
-    the 2025 rank uncertainty; the 2025 annual report (workbook and HTML)."""
+    """What ``par-index demo`` wrote: per year the results workbook (with its rank intervals)
+    and a ranking CSV per level; the 2025 annual report (workbook and HTML)."""
 
     years: list[DemoOutput]
-    uncertainty: Path
     report: dict[str, Path]
 
 
-DEMO_DRAWS = 1000
-
-
 def run_demo(out: Path) -> Demo:
-    """Score both sample years with the bundled criteria, draw the 2025 rank uncertainty and
-    write the 2025 annual report (changes since 2024 through the crosswalk, weak indicators,
-    rank intervals) into ``out``."""
-    from .api import compare, low_ranking, score, uncertainty
-    from .io.writers import write_frame_csv, write_results, write_tables
+    """Score both sample years with the bundled criteria as ``par-index score`` does (rank
+    intervals drawn), and write the 2025 annual report (changes since 2024 through the
+    crosswalk, weak indicators, rank intervals) into ``out``."""
+    from .api import DEFAULT_DRAWS, compare, low_ranking, score_files
+    from .io.writers import write_frame_csv
     from .report import render_report
-    from .spec.loader import dump_spec
 
     written = []
     scored = {}
     for year in SAMPLE_YEARS:
         criteria = bundled_path(f"criteria/par-{year}.yaml")
-        results = score(criteria, sample_inputs(year))
+        workbook = out / f"par-{year}.xlsx"
+        results = score_files(
+            criteria, named=sample_inputs(year), out=workbook, draws=DEFAULT_DRAWS
+        )
         scored[year] = results
-        workbook = write_results(results, out / f"par-{year}.xlsx")
         rankings = {}
         for level in results.levels:
             rankings[level] = write_frame_csv(
@@ -113,21 +110,12 @@ def run_demo(out: Path) -> Demo:
             )
         written.append(DemoOutput(year, workbook, rankings, len(results.ranking)))
     current, previous = scored[SAMPLE_YEARS[-1]], scored[SAMPLE_YEARS[0]]
-    spread = uncertainty(current.spec, sample_inputs(SAMPLE_YEARS[-1]), draws=DEMO_DRAWS, seed=0)
-    spread_path = write_tables(
-        spread.tables(),
-        out / f"par-{SAMPLE_YEARS[-1]}-uncertainty.xlsx",
-        run=spread.run,
-        criteria=dump_spec(spread.spec),
-    )
     crosswalk = bundled_path(f"samples/crosswalk-{SAMPLE_YEARS[0]}-{SAMPLE_YEARS[-1]}.csv")
-    comparison = compare(current, previous, crosswalk)
-    weak = low_ranking(current, previous=previous, crosswalk=crosswalk)
     report = render_report(
         current,
         out / f"report-{SAMPLE_YEARS[-1]}",
-        comparison=comparison,
-        weak=weak,
-        uncertainty=spread,
+        comparison=compare(current, previous, crosswalk),
+        weak=low_ranking(current, previous=previous, crosswalk=crosswalk),
+        uncertainty=current.uncertainty,
     )
-    return Demo(written, spread_path, report)
+    return Demo(written, report)

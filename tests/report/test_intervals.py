@@ -5,6 +5,7 @@ was computed from other criteria or data."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -315,6 +316,14 @@ def test_cli_report_with_uncertainty(tmp_path: Path, samples):
     assert done.exit_code == 0, done.output
     html = (tmp_path / "report" / "index.html").read_text(encoding="utf-8")
     assert "Rank interval (90%)" in html and "What the ranking hangs on" in html
+    # results written by par-index score carry their intervals: the report shows them unasked
+    write_results(replace(samples.r25, uncertainty=unc), tmp_path / "r25u.parquet")
+    carried = runner.invoke(
+        app, ["report", str(tmp_path / "r25u.parquet"), "--out", str(tmp_path / "report2")]
+    )
+    assert carried.exit_code == 0, carried.output
+    html = (tmp_path / "report2" / "index.html").read_text(encoding="utf-8")
+    assert "Khoảng hạng 90\u00a0%" in html and 'id="uncertainty"' in html
     other = pi.uncertainty(samples.r24.spec, pi.sample_inputs(2024), draws=10, seed=0)
     write_tables(
         other.tables(), tmp_path / "u24.json", run=other.run, criteria=dump_spec(other.spec)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -231,3 +232,17 @@ def test_results_are_not_an_uncertainty_output(tmp_path: Path, results: Results)
     with pytest.raises(DataError, match="not a file written by par-index uncertainty") as caught:
         read_uncertainty(json_path)
     assert {issue.code for issue in caught.value.issues} == {"not_results"}
+
+
+@pytest.mark.parametrize("suffix", FORMATS)
+def test_results_carry_their_rank_uncertainty(tmp_path: Path, results: Results,
+                                              suffix: str) -> None:
+    unc = par_index.uncertainty(results.spec, {"t": DATA}, draws=5, seed=0)
+    path = write_results(dataclasses.replace(results, uncertainty=unc), tmp_path / f"r{suffix}")
+    back = read_results(path)
+    assert back.uncertainty is not None and back.uncertainty.spec == results.spec
+    same_frame(back.uncertainty.units, unc.units, suffix)
+    same_frame(back.uncertainty.removal, unc.removal, suffix)
+    assert back.run["uncertainty"]["draws"] == 5 and back.uncertainty.draws == 5
+    same_frame(back.ranking, results.ranking, suffix)
+    assert read_results(write_results(results, tmp_path / f"plain{suffix}")).uncertainty is None

@@ -3,6 +3,7 @@ sidecars), so that last year's published results compare without re-scoring."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -40,10 +41,17 @@ TEXT_COLUMNS = (
 
 
 def read_results(path: str | Path) -> Results:
-    """Results as written by :func:`par_index.io.writers.write_results`."""
+    """Results as written by :func:`par_index.io.writers.write_results`, with their rank
+    uncertainty when ``par-index score`` drew it (tables ``uncertainty``,
+    ``uncertainty_survey`` and ``uncertainty_removal``)."""
     file = Path(path)
-    tables, run, criteria = _guarded(file, RESULTS_TABLES)
-    return _assemble(file, tables["ranking"], tables["detail"], run, criteria)
+    tables, run, criteria = _guarded(file, RESULTS_TABLES, RESULTS_UNCERTAINTY)
+    results = _assemble(file, tables["ranking"], tables["detail"], run, criteria)
+    if RESULTS_UNCERTAINTY[0] not in tables:
+        return results
+    parts = dict(zip(UNCERTAINTY_TABLES, (tables[n] for n in RESULTS_UNCERTAINTY), strict=True))
+    spread = _uncertainty(file, results.spec, parts, run)
+    return dataclasses.replace(results, uncertainty=spread)
 
 
 def read_uncertainty(path: str | Path) -> Uncertainty:
@@ -52,6 +60,12 @@ def read_uncertainty(path: str | Path) -> Uncertainty:
     ``rank_draws`` come back empty (no draws × units)."""
     file = Path(path)
     tables, run, criteria = _guarded(file, UNCERTAINTY_TABLES)
+    return _uncertainty(file, _spec(file, criteria), tables, run)
+
+
+def _uncertainty(
+    file: Path, spec: IndexSpec, tables: dict[str, pd.DataFrame], run: dict[str, Any]
+) -> Uncertainty:
     units = tables["units"]
     absent = [c for c in UNCERTAINTY_UNIT_COLUMNS if c not in units.columns]
     if absent:
@@ -66,7 +80,6 @@ def read_uncertainty(path: str | Path) -> Uncertainty:
                 )
             ],
         )
-    spec = _spec(file, criteria)
     for column in UNCERTAINTY_RANK_COLUMNS:
         if column in units.columns:  # (the group ones came in 2026-12)
             units[column] = pd.to_numeric(units[column]).astype("Int64")
@@ -88,6 +101,8 @@ def read_uncertainty(path: str | Path) -> Uncertainty:
 
 RESULTS_TABLES = ("ranking", "detail")
 """The tables of a results output, the first at the path, each other a sheet or sidecar."""
+RESULTS_UNCERTAINTY = ("uncertainty", "uncertainty_survey", "uncertainty_removal")
+"""The tables of the rank uncertainty in a results output (when ``score`` drew it)."""
 UNCERTAINTY_TABLES = ("units", "survey", "removal")
 UNCERTAINTY_UNIT_COLUMNS = (
     "unit_id",
@@ -103,11 +118,11 @@ UNCERTAINTY_UNIT_COLUMNS = (
 
 
 def _guarded(
-    file: Path, names: tuple[str, ...]
+    file: Path, names: tuple[str, ...], optional: tuple[str, ...] = ()
 ) -> tuple[dict[str, pd.DataFrame], dict[str, Any], str | None]:
     what = "results" if names == RESULTS_TABLES else "uncertainty output"
     try:
-        return _read_parts(file, names)
+        return _read_parts(file, names, optional)
     except (ParIndexError, MemoryError):
         raise
     except Exception as exc:  # a damaged file: any parser error is a message, not a traceback
@@ -115,10 +130,11 @@ def _guarded(
 
 
 def _read_parts(
-    file: Path, names: tuple[str, ...]
+    file: Path, names: tuple[str, ...], optional: tuple[str, ...] = ()
 ) -> tuple[dict[str, pd.DataFrame], dict[str, Any], str | None]:
-    """The named tables, the run record and the criteria text of an output written by
-    :func:`par_index.io.writers.write_tables`, whatever its format."""
+    """The named tables (and those of ``optional`` that are there), the run record and the
+    criteria text of an output written by :func:`par_index.io.writers.write_tables`, whatever
+    its format."""
     suffix = file.suffix.lower()
     if suffix == ".json":
         if not file.exists():
@@ -130,14 +146,20 @@ def _read_parts(
         if not isinstance(document, dict):
             raise data_error("not_results", str(file), "not a results file.")
         tables = {name: pd.DataFrame(document.get(name) or []) for name in names}
+        for name in optional:
+            if name in document:
+                tables[name] = pd.DataFrame(document[name] or [])
         return tables, document.get("run") or {}, document.get("criteria")
     kind = file_format(file)
     if kind == "xlsx":
-        return _read_xlsx(file, names)
+        return _read_xlsx(file, names, optional)
     tables = {
         name: _read_table(file if i == 0 else sidecar(file, name), kind)
         for i, name in enumerate(names)
     }
+    for name in optional:
+        if sidecar(file, name).exists():
+            tables[name] = _read_table(sidecar(file, name), kind)
     run = _read_json(sidecar(file, "run", ".json"))
     criteria_path = sidecar(file, "criteria", ".yaml")
     criteria = criteria_path.read_text("utf-8") if criteria_path.exists() else None
@@ -145,7 +167,7 @@ def _read_parts(
 
 
 def _read_xlsx(
-    file: Path, names: tuple[str, ...]
+    file: Path, names: tuple[str, ...], optional: tuple[str, ...] = ()
 ) -> tuple[dict[str, pd.DataFrame], dict[str, Any], str | None]:
     from python_calamine import CalamineWorkbook
 
@@ -177,7 +199,7 @@ def _read_xlsx(
             keep_default_na=False,
             na_values=[""],
         )
-        for name in names
+        for name in [*names, *(n for n in optional if n in sheets)]
     }
     run: dict[str, Any] = {}
     if "run" in sheets:

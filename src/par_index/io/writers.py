@@ -142,13 +142,27 @@ def run_frame(run: dict[str, Any]) -> pd.DataFrame:
 def write_results(results: Results, path: Path, inputs: Iterable[str | Path] = ()) -> Path:
     """Write scoring results in the format of ``path``'s extension (see :func:`write_tables`):
     the ranking and detail tables, the run record and the criteria they were scored with, so
-    that ``par-index compare`` can re-read them without re-scoring."""
+    that ``par-index compare`` can re-read them without re-scoring — and, when the results
+    carry their rank uncertainty, its tables ``uncertainty``, ``uncertainty_survey`` and
+    ``uncertainty_removal`` (its settings in the run record's ``uncertainty``)."""
     from ..spec.loader import dump_spec
 
+    tables = {"ranking": results.ranking, "detail": results.detail}
+    run = results.run
+    spread = results.uncertainty
+    if spread is not None:
+        tables.update(
+            {
+                "uncertainty": spread.units,
+                "uncertainty_survey": spread.survey,
+                "uncertainty_removal": spread.removal,
+            }
+        )
+        run = {**run, "uncertainty": spread.run.get("uncertainty", {})}
     return write_tables(
-        {"ranking": results.ranking, "detail": results.detail},
+        tables,
         path,
-        run=results.run,
+        run=run,
         criteria=dump_spec(results.spec),
         inputs=inputs,
     )
