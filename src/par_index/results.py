@@ -216,7 +216,8 @@ class Uncertainty:
     the criteria file's ``uncertainty`` block declares.
 
     ``units``: one row per unit — nominal score, rank and tier; median and 5th–95th
-    percentile of the score and of the rank over the draws; the probability of being in the
+    percentile of the score and of the rank over the draws (and of the rank within the unit's
+    group, ``rank_in_group_*``, where the level has groups); the probability of being in the
     top k of the level (``p_top_k``, k = ``run['uncertainty']['top_k']``) and in each tier
     (``p_tier_<name>``); ``flagged`` when one of its survey indicators rests on too few
     respondents or too wide a margin (``flags`` says which). ``survey``: per unit × survey
