@@ -246,3 +246,23 @@ def test_results_carry_their_rank_uncertainty(tmp_path: Path, results: Results,
     assert back.run["uncertainty"]["draws"] == 5 and back.uncertainty.draws == 5
     same_frame(back.ranking, results.ranking, suffix)
     assert read_results(write_results(results, tmp_path / f"plain{suffix}")).uncertainty is None
+
+
+def test_a_damaged_value_is_a_message_not_a_traceback(tmp_path: Path, results: Results) -> None:
+    # parsed tables whose values are not what they should be (a rank that is not a number)
+    path = write_results(results, tmp_path / "r.csv")
+    ranking = path.read_text(encoding="utf-8-sig").splitlines()
+    ranking[1] = ranking[1].replace(",1,", ",một,", 1)
+    path.write_text("\n".join(ranking) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match="cannot read this results"):
+        read_results(path)
+    unc = par_index.uncertainty(results.spec, {"t": DATA}, draws=3, seed=0)
+    u = write_tables(unc.tables(), tmp_path / "u.csv", run=unc.run, criteria=dump_spec(unc.spec))
+    lines = u.read_text(encoding="utf-8-sig").splitlines()
+    header = lines[0].split(",")
+    cells = lines[1].split(",")
+    cells[header.index("rank_p05")] = "abc"
+    lines[1] = ",".join(cells)
+    u.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match="cannot read this uncertainty output"):
+        read_uncertainty(u)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -45,7 +46,11 @@ def read_results(path: str | Path) -> Results:
     uncertainty when ``par-index score`` drew it (tables ``uncertainty``,
     ``uncertainty_survey`` and ``uncertainty_removal``)."""
     file = Path(path)
-    tables, run, criteria = _guarded(file, RESULTS_TABLES, RESULTS_UNCERTAINTY)
+    return _guarded(file, "results", lambda: _read_results(file))
+
+
+def _read_results(file: Path) -> Results:
+    tables, run, criteria = _read_parts(file, RESULTS_TABLES, RESULTS_UNCERTAINTY)
     results = _assemble(file, tables["ranking"], tables["detail"], run, criteria)
     if RESULTS_UNCERTAINTY[0] not in tables:
         return results
@@ -59,8 +64,12 @@ def read_uncertainty(path: str | Path) -> Uncertainty:
     and criteria). The draws themselves are not written, so ``score_draws`` and
     ``rank_draws`` come back empty (no draws × units)."""
     file = Path(path)
-    tables, run, criteria = _guarded(file, UNCERTAINTY_TABLES)
-    return _uncertainty(file, _spec(file, criteria), tables, run)
+
+    def read() -> Uncertainty:
+        tables, run, criteria = _read_parts(file, UNCERTAINTY_TABLES)
+        return _uncertainty(file, _spec(file, criteria), tables, run)
+
+    return _guarded(file, "uncertainty output", read)
 
 
 def _uncertainty(
@@ -99,6 +108,8 @@ def _uncertainty(
     )
 
 
+T = TypeVar("T")
+
 RESULTS_TABLES = ("ranking", "detail")
 """The tables of a results output, the first at the path, each other a sheet or sidecar."""
 RESULTS_UNCERTAINTY = ("uncertainty", "uncertainty_survey", "uncertainty_removal")
@@ -117,15 +128,14 @@ UNCERTAINTY_UNIT_COLUMNS = (
 )
 
 
-def _guarded(
-    file: Path, names: tuple[str, ...], optional: tuple[str, ...] = ()
-) -> tuple[dict[str, pd.DataFrame], dict[str, Any], str | None]:
-    what = "results" if names == RESULTS_TABLES else "uncertainty output"
+def _guarded(file: Path, what: str, read: Callable[[], T]) -> T:
+    """``read()``, with any error a damaged file causes (a parser's, a value that is not a
+    number, …) turned into a message that names the file, never a traceback."""
     try:
-        return _read_parts(file, names, optional)
+        return read()
     except (ParIndexError, MemoryError):
         raise
-    except Exception as exc:  # a damaged file: any parser error is a message, not a traceback
+    except Exception as exc:
         raise data_error("not_results", str(file), f"cannot read this {what}: {exc}") from None
 
 
