@@ -471,3 +471,73 @@ def test_mutated_criteria_data(data: st.DataObject) -> None:
         else:
             parent.insert(path[-1], data.draw(DATA))
     _only_par_index_errors(lambda: spec_from_data(document))
+
+
+# ------------------------------------------------------------------- results and uncertainty
+
+
+@pytest.fixture(scope="module")
+def written(work: Path) -> dict[str, Path]:
+    """Results (with their rank uncertainty) and a standalone uncertainty output, as .csv."""
+    from dataclasses import replace
+
+    from par_index.io.writers import write_results, write_tables
+    from par_index.spec.loader import dump_spec
+
+    spec = SPECS["base"]
+    sources = {name: path for name, path in CLEAN.items() if name in spec.inputs}
+    results = pi.score(spec, sources)
+    spread = pi.uncertainty(spec, sources, draws=5, seed=0)
+    folder = work / "written"
+    folder.mkdir()
+    return {
+        "results": write_results(replace(results, uncertainty=spread), folder / "r.csv"),
+        "uncertainty": write_tables(
+            spread.tables(), folder / "u.csv", run=spread.run, criteria=dump_spec(spread.spec)
+        ),
+    }
+
+
+@settings(FUZZ, max_examples=200)  # cheap (no native parser): more cells get hit
+@given(
+    which=st.sampled_from(["results", "uncertainty"]),
+    part=st.sampled_from(["", "detail", "uncertainty", "survey", "removal", "run"]),
+    row=st.integers(0, 40),
+    column=st.integers(0, 30),
+    value=st.one_of(
+        st.sampled_from(["", "abc", "-1", "1e400", "nan", "True", "=1+1", "\x00", "9" * 30]),
+        st.text(max_size=8),
+    ),
+)
+def test_damaged_results_and_uncertainty_files(
+    work: Path, written: dict[str, Path], which: str, part: str, row: int, column: int,
+    value: str,
+) -> None:
+    """One cell of a written results or uncertainty output replaced by anything: reading it
+    back (as compare, weak and report do) succeeds or says what is wrong."""
+    from par_index.io.results_reader import read_results, read_uncertainty
+    from par_index.io.writers import sidecar
+
+    source = written[which]
+    folder = work / f"damaged{_count[0]}"
+    _count[0] += 1
+    folder.mkdir()
+    for file in source.parent.iterdir():
+        (folder / file.name).write_bytes(file.read_bytes())
+    target = folder / source.name
+    if part == "run":
+        target_part = sidecar(target, "run", ".json")
+    elif part:
+        target_part = sidecar(target, part)
+    else:
+        target_part = target
+    if target_part.exists():
+        lines = target_part.read_text(encoding="utf-8-sig").splitlines()
+        if lines:
+            index = row % len(lines)
+            cells = lines[index].split(",")
+            cells[column % len(cells)] = value
+            lines[index] = ",".join(cells)
+            target_part.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    reader = read_results if which == "results" else read_uncertainty
+    _only_par_index_errors(lambda: reader(target))
