@@ -851,3 +851,141 @@ def test_a_better_raw_value_never_lowers_the_total(data: tuple[pd.DataFrame, pd.
     before = total(run(FIXED, reg, m))[unit]
     after = total(run(FIXED, better, m))[unit]
     assert after >= before - 1e-9, (before, after)
+
+
+# --------------------------------------------------------------------------------------------
+# ratio with its denominator in another table, and "per N"
+# --------------------------------------------------------------------------------------------
+
+POPULATION = pd.DataFrame({"unit": ["A", "B", "C", "D"],
+                           "population": [8400, 0, 5000, NAN]})
+ONLINE = pd.DataFrame({
+    # A: (30 + 12) × 1000 / 8400 = 42000 / 8400 = 5 exactly; B: 0 over a population of 0;
+    # C: no row at all → missing; D: 7 over a blank population → missing (not refused)
+    "unit": ["A", "A", "B", "D"],
+    "online": [30, 12, 0, 7],
+})
+
+
+def per_capita(when_zero: str = "missing", **extra: Any) -> dict[str, Any]:
+    return {"kind": "ratio", "table": "p", "numerator": ["online"],
+            "denominator": ["population"], "denominator_table": "reg", "per": 1000,
+            "when_zero": when_zero, **extra}
+
+
+def per_capita_spec(measure: dict[str, Any], rule: dict[str, Any] | None = None) -> Any:
+    return make_spec([leaf("r", 10, measure, rule)], inputs={"reg": REGISTRY, "p": dict(TABLE)},
+                     units={"table": "reg"}, missing="reweight")
+
+
+@pytest.mark.parametrize(("when_zero", "b_score", "b_status", "b_action"), [
+    ("missing", NAN, "missing", "reweight"),
+    ("full", 10.0, "ok", "full_credit_no_cases"),
+    ("zero", 0.0, "ok", "zero_no_cases"),
+])
+def test_ratio_per_1000_with_the_denominator_in_the_registry(
+        when_zero: str, b_score: float, b_status: str, b_action: str) -> None:
+    res = par_index.score(per_capita_spec(per_capita(when_zero)),
+                          {"reg": POPULATION, "p": ONLINE})
+    r = rows(res, "r")
+    assert r.loc["A", "raw_value"] == 5.0  # exactly: multiplied before dividing
+    assert r["raw_value"].drop("A").isna().all()
+    assert scores(res, "r") == approx({"A": 5.0, "B": b_score, "C": NAN, "D": NAN})
+    assert r.loc["B", "status"] == b_status and r.loc["B", "action"] == b_action
+    assert list(r.loc[["C", "D"], "status"]) == ["missing", "missing"]
+
+
+def test_ratio_in_another_table_unbounded_with_a_zero_denominator_follows_when_zero() -> None:
+    # B: 3 applications, population 0: not refused under bounded: false, and full credit
+    online = ONLINE.assign(online=[30, 12, 3, 7])
+    res = par_index.score(per_capita_spec(per_capita("full", bounded=False)),
+                          {"reg": POPULATION, "p": online})
+    assert rows(res, "r").loc["B", "action"] == "full_credit_no_cases"
+    assert scores(res, "r")["B"] == 10.0
+
+
+def test_ratio_per_multiplies_before_dividing() -> None:
+    # 29 of 100 per 100 is exactly 29 (29 / 100 × 100 would be 28.999999999999996), as percent
+    data = pd.DataFrame({"unit": ["a", "b"], "on_time": [29, 28], "processed": [100, 100]})
+    bands = {"kind": "bands", "bands": [{"at_least": 29, "points": 4}]}
+    per = {"kind": "ratio", "table": "p", "numerator": ["on_time"], "denominator": ["processed"],
+           "per": 100}
+    res = par_index.score(make_spec([leaf("r", 4, per, bands)], inputs={"p": dict(TABLE)}),
+                          {"p": data})
+    assert scores(res, "r") == approx({"a": 4.0, "b": 0.0})
+    assert rows(res, "r").loc["a", "raw_value"] == 29.0
+    # per 1000: 29 × 1000 / 100 = 290, 28 × 1000 / 100 = 280
+    per_mille = make_spec([leaf("r", 4, {**per, "per": 1000}, {"kind": "minmax"})],
+                          inputs={"p": dict(TABLE)})
+    raw = rows(par_index.score(per_mille, {"p": data}), "r")["raw_value"].to_dict()
+    assert raw == {"a": 290.0, "b": 280.0}
+
+
+def test_ratio_percent_is_per_100() -> None:
+    def raw(**scale: Any) -> dict[str, float]:
+        measure = {**ratio("full"), "percent": False, **scale}
+        spec = make_spec([leaf("r", 100, measure)], inputs={"reg": REGISTRY, "p": dict(TABLE)},
+                         units={"table": "reg"})
+        result = rows(par_index.score(spec, {"reg": UNITS3, "p": PROCESSING}), "r")
+        return {u: float(v) for u, v in result["raw_value"].items()}
+
+    percent, per = raw(percent=True), raw(per=100)
+    # a: 9 × 100 / 10 = 90; b: 0 of 0 (no raw value); c: 3 × 100 / 4 = 75
+    assert percent == approx({"a": 90.0, "b": NAN, "c": 75.0})
+    assert list(per) == list(percent)
+    np.testing.assert_array_equal(list(per.values()), list(percent.values()))  # NaN included
+
+
+@st.composite
+def one_row_ratios(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A registry and one row per unit (or none) of on_time / processed counts."""
+    n = draw(st.integers(1, 6))
+    records = []
+    for i in range(n):
+        if draw(st.integers(0, 3)) == 0:
+            continue  # the unit has no row at all
+        processed = draw(st.integers(0, 50))
+        on_time: float = draw(st.integers(0, processed))
+        if draw(st.integers(0, 4)) == 0:
+            on_time = NAN  # a blank numerator; its denominator is still given
+        records.append({"unit": f"u{i}", "on_time": on_time, "processed": float(processed)})
+    registry = pd.DataFrame({"unit": [f"u{i}" for i in range(n)]})
+    return registry, pd.DataFrame(records, columns=["unit", "on_time", "processed"])
+
+
+@PROPERTY
+@given(one_row_ratios(), st.sampled_from(["missing", "full", "zero"]),
+       st.sampled_from([{}, {"percent": True}, {"per": 1000}, {"per": 0.5}]),
+       st.floats(0, 50, allow_nan=False))
+def test_a_denominator_table_agrees_with_the_same_table_ratio(
+        data: tuple[pd.DataFrame, pd.DataFrame], when_zero: str, scale: dict[str, Any],
+        filler: float) -> None:
+    """With one row per unit, moving the denominator column into the registry changes nothing."""
+    registry, p = data
+    measure = {"kind": "ratio", "table": "p", "numerator": ["on_time"],
+               "denominator": ["processed"], "when_zero": when_zero, **scale}
+    inputs = {"reg": REGISTRY, "p": dict(TABLE)}
+
+    def spec(m: dict[str, Any]) -> Any:
+        return make_spec([leaf("r", 10, m, {"kind": "minmax"})], inputs=inputs,
+                         units={"table": "reg"}, missing="zero")
+
+    same = par_index.score(spec(measure), {"reg": registry, "p": p})
+    # the registry takes the denominator; a unit without a row gets some population anyway
+    copied = registry.merge(p[["unit", "processed"]], on="unit", how="left")
+    copied["processed"] = copied["processed"].fillna(filler)
+    other = par_index.score(spec({**measure, "denominator_table": "reg"}),
+                            {"reg": copied, "p": p[["unit", "on_time"]]})
+    a, b = by_unit(same)[1], by_unit(other)[1]
+    for column in ("raw_value", "score", "status", "action"):
+        np.testing.assert_array_equal(b[column].to_numpy(), a[column].to_numpy(), err_msg=column)
+
+
+def test_missing_under_error_names_both_tables_of_a_ratio() -> None:
+    # D's gap is its blank population (registry), not its applications: say both places
+    spec = make_spec([leaf("r", 10, per_capita())], inputs={"reg": REGISTRY, "p": dict(TABLE)},
+                     units={"table": "reg"}, missing="error")
+    with pytest.raises(par_index.DataError) as caught:
+        par_index.score(spec, {"reg": POPULATION, "p": ONLINE})
+    text = str(caught.value)
+    assert "in '<DataFrame p>' or '<DataFrame reg>'" in text and "unit 'D'" in text

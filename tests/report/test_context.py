@@ -9,6 +9,7 @@ import pytest
 
 from par_index.report import build_context, i18n
 from par_index.report import context as context_module
+from par_index.spec.nodes import Node
 
 
 @pytest.fixture(scope="module")
@@ -202,3 +203,42 @@ def test_anchors_are_unique_and_safe():
     anchors = [context_module.slug(u, taken) for u in ["a b", "a-b", "a/b", "ß", "03646"]]
     assert len(set(anchors)) == len(anchors)
     assert all(a.startswith("u-") and all(c.isalnum() or c in "-_" for c in a) for a in anchors)
+
+
+def _ratio_node(**measure: object) -> Node:
+    return Node.model_validate({
+        "id": "r", "name": "R", "max": 4,
+        "measure": {"kind": "ratio", "table": "processing", "numerator": ["online"],
+                    "denominator": ["population"], **measure},
+    })
+
+
+@pytest.mark.parametrize(("measure", "vi", "en"), [
+    ({}, "tỷ lệ online / population (bảng processing)",
+     "ratio online / population (table processing)"),
+    ({"percent": True}, "tỷ lệ online / population (bảng processing)",
+     "ratio online / population (table processing)"),
+    ({"denominator_table": "registry", "per": 1000},
+     "tỷ lệ online / population (bảng processing / registry) × 1.000",
+     "ratio online / population (tables processing / registry) × 1,000"),
+    ({"denominator_table": "registry"},
+     "tỷ lệ online / population (bảng processing / registry)",
+     "ratio online / population (tables processing / registry)"),
+    ({"per": 100000}, "tỷ lệ online / population (bảng processing) × 100.000",
+     "ratio online / population (table processing) × 100,000"),
+    ({"per": 2.5}, "tỷ lệ online / population (bảng processing) × 2,5",
+     "ratio online / population (table processing) × 2.5"),
+])
+def test_ratio_measure_text_names_the_denominator_table_and_per(
+        measure: dict[str, object], vi: str, en: str) -> None:
+    node = _ratio_node(**measure)
+    assert context_module.measure_text(node, "vi") == vi
+    assert context_module.measure_text(node, "en") == en
+
+
+def test_ratio_measure_text_joins_several_columns_across_tables() -> None:
+    node = _ratio_node(numerator=["a", "b"], denominator=["c", "d"], denominator_table="reg",
+                       per=1000)
+    assert context_module.measure_text(node, "en") == (
+        "ratio (a + b) / (c + d) (tables processing / reg) × 1,000"
+    )

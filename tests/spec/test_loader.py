@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -307,3 +308,41 @@ def test_schema_forbids_unknown_keys() -> None:
     node = schema["$defs"]["Node"]
     assert node.get("additionalProperties") is False
     assert {"measure", "rule", "children", "max", "weight"} <= set(node["properties"])
+
+
+def _section_yaml(heading: str) -> list[dict[str, Any]]:
+    """The YAML examples of one section of docs/criteria.md, as data."""
+    text = (ROOT / "docs" / "criteria.md").read_text(encoding="utf-8")
+    start = text.index(f"\n{heading}\n")
+    end = text.find("\n#", start + len(heading) + 2)
+    return [yaml.safe_load(block) for block in
+            re.findall(r"```yaml\n(.*?)```", text[start:end], flags=re.DOTALL)]
+
+
+def test_the_ratio_examples_of_the_reference_are_valid_criteria() -> None:
+    examples = _section_yaml("### `ratio`")
+    assert len(examples) == 2
+    tables = {"registry": {"kind": "table", "unit_column": "ma_don_vi"},
+              "processing": {"kind": "table", "unit_column": "ma_don_vi"}}
+    for example in examples:  # a fragment: the index around it is filled in
+        data = {"id": "vi_du", "name": "Ví dụ", "inputs": tables,
+                "units": {"table": "registry"}, **example}
+        spec = spec_from_data(data)
+        assert spec.criteria and all(c.measure is not None for c in spec.criteria)
+    per_capita = spec_from_data({"id": "vi_du", "name": "Ví dụ", **examples[1]})
+    measure = per_capita.criteria[0].measure
+    assert measure is not None and measure.model_dump(exclude_defaults=True) == {
+        "kind": "ratio", "table": "processing", "numerator": ["online"],
+        "denominator": ["dan_so"], "denominator_table": "registry", "per": 1000.0}
+    # and it survives a round trip through dump_spec
+    text = dump_spec(per_capita)
+    assert "denominator_table: registry" in text and "per: 1000" in text
+    assert spec_from_data(yaml.safe_load(text)) == per_capita
+
+
+def test_the_schema_describes_the_ratio_keys() -> None:
+    ratio = json.loads(json_schema())["$defs"]["RatioMeasure"]["properties"]
+    assert {"denominator_table", "per", "percent", "bounded", "when_zero"} <= set(ratio)
+    assert ratio["per"]["anyOf"][0] == {"exclusiveMinimum": 0, "type": "number"}
+    assert "per: 1000" in ratio["per"]["description"]
+    assert "denominator columns" in ratio["denominator_table"]["description"]

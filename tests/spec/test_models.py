@@ -938,3 +938,66 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     for _, location in found:
         assert location in text
     assert validate_spec(path) == list(info.value.issues)
+
+
+# --------------------------------------------------------------------------------------------
+# ratio: a denominator in another table, and "per N"
+# --------------------------------------------------------------------------------------------
+
+REG_HEADER = HEADER.replace("  srv:", "  reg: {kind: table, unit_column: unit}\n  srv:")
+REG_FIRST = FIRST + 1  # the extra input line moves the first criterion down
+
+
+def ratio(extra: str) -> str:
+    return "{kind: ratio, table: tab, numerator: [online], denominator: [pop], " + extra + "}"
+
+
+def test_ratio_with_a_denominator_table_and_per_loads(tmp_path: Path) -> None:
+    spec = load(tmp_path, leaf(measure=ratio("denominator_table: reg, per: 1000")),
+                header=REG_HEADER)
+    measure = spec.criteria[0].measure
+    assert isinstance(measure, RatioMeasure)
+    assert measure.denominator_table == "reg" and measure.per == 1000.0
+    assert measure.percent is False and measure.bounded is True
+    # without them: the same table, no factor (what every existing file means)
+    plain = load(tmp_path, leaf(measure=ratio("when_zero: full"))).criteria[0].measure
+    assert isinstance(plain, RatioMeasure)
+    assert plain.denominator_table is None and plain.per is None
+
+
+def test_ratio_percent_and_per_together_are_refused(tmp_path: Path) -> None:
+    issue = only_problem(tmp_path, leaf(measure=ratio("percent: true, per: 100")))
+    assert issue.location == f"criteria[0].measure (line {FIRST})"
+    assert "declare percent: true or per: 100, not both" in issue.message
+
+
+@pytest.mark.parametrize("value", ["0", "-1000", "-0.5"])
+def test_ratio_per_must_be_positive(tmp_path: Path, value: str) -> None:
+    issue = only_problem(tmp_path, leaf(measure=ratio(f"per: {value}")))
+    assert issue.code == "greater_than"
+    assert issue.location == f"criteria[0].measure.per (line {FIRST})"
+    assert "greater than 0" in issue.message
+
+
+def test_ratio_unknown_denominator_table(tmp_path: Path) -> None:
+    issue = only_problem(tmp_path, leaf(measure=ratio("denominator_table: regs")),
+                         header=REG_HEADER)
+    assert issue.code == "unknown_table"
+    assert issue.location == f"criteria[0].measure.denominator_table (line {REG_FIRST})"
+    assert issue.message == (
+        "denominator_table must be one of the inputs ['reg', 'srv', 'tab']. Got 'regs' instead."
+    )
+    assert issue.hint == "Did you mean 'reg'?"
+
+
+def test_ratio_survey_input_as_denominator_table(tmp_path: Path) -> None:
+    issue = only_problem(tmp_path, leaf(measure=ratio("denominator_table: srv")))
+    assert issue.code == "not_a_table"
+    assert issue.location == f"criteria[0].measure.denominator_table (line {FIRST})"
+    assert "'srv'" in issue.message and "'survey'" in issue.message
+
+
+def test_ratio_denominator_table_naming_its_own_table(tmp_path: Path) -> None:
+    issue = only_problem(tmp_path, leaf(measure=ratio("denominator_table: tab")))
+    assert issue.location == f"criteria[0].measure (line {FIRST})"
+    assert "denominator_table 'tab' is the measure's own table; remove it" in issue.message

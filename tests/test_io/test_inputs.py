@@ -291,3 +291,76 @@ def test_merged_header_cells_take_the_name_below(tmp_path: Path) -> None:
     # the merged cell's text stays on the first column; the second takes the sub-header
     frame = pi.read_inputs(spec, {"t": path}).tables["t"]
     assert frame["tham_dinh"].tolist() == [4.0]
+
+
+def _per_capita_spec(**measure: Any) -> pi.IndexSpec:
+    return spec_from_data({
+        "id": "t", "name": "Thử", "max": 10, "missing": "zero",
+        "inputs": {"registry": {"kind": "table", "unit_column": "ma"},
+                   "processing": {"kind": "table", "unit_column": "ma"}},
+        "units": {"table": "registry"},
+        "criteria": [{"id": "tt", "name": "Trực tuyến trên 1.000 dân", "max": 10,
+                      "measure": {"kind": "ratio", "table": "processing", "numerator": ["online"],
+                                  "denominator": ["dan_so"], "denominator_table": "registry",
+                                  **measure},
+                      "rule": {"kind": "minmax"}}],
+    })
+
+
+REGISTRY = pd.DataFrame({"ma": ["A", "B"], "dan_so": [100, 5000]})
+# A: 70 and 50 each fit under a population of 100, their sum 120 does not; B: 10 ≤ 5000
+PROCESSING = pd.DataFrame({"ma": ["A", "A", "B"], "online": [70, 50, 10]})
+
+
+def test_a_unit_whose_numerator_sum_exceeds_its_denominator_in_another_table_is_refused(
+        tmp_path: Path) -> None:
+    sources = {"registry": _write_csv(tmp_path / "registry.csv", REGISTRY),
+               "processing": _write_csv(tmp_path / "processing.csv", PROCESSING)}
+    with pytest.raises(DataError) as info:
+        pi.read_inputs(_per_capita_spec(), sources)
+    (issue,) = info.value.issues
+    assert issue.code == "numerator_exceeds_denominator"
+    assert issue.location == "processing.csv, column 'online', node 'tt'"
+    assert issue.message == (
+        "a unit's online (summed over its rows of table 'processing') must not exceed its "
+        "dan_so (table 'registry'). Got unit 'A': 120 > 100 instead."
+    )
+    assert issue.hint == "If this ratio may exceed 1, declare bounded: false on the measure."
+    # bounded: false takes the ratio as it is: A 120 / 100 = 1.2, B 10 / 5000 = 0.002
+    data = pi.read_inputs(_per_capita_spec(bounded=False), sources)
+    results = pi.score(_per_capita_spec(bounded=False), sources)
+    assert len(data.tables["processing"]) == 3
+    raw = results.detail.set_index(["node_id", "unit_id"])["raw_value"]
+    assert raw[("tt", "A")] == 1.2 and raw[("tt", "B")] == 0.002
+
+
+def test_a_denominator_in_another_table_is_a_count_read_from_that_table() -> None:
+    negative = REGISTRY.assign(dan_so=[100, -5])
+    message = _error(_per_capita_spec(), {"registry": negative, "processing": PROCESSING.iloc[1:]})
+    assert "<DataFrame registry>, row 3, column 'dan_so': counts must be zero or more" in message
+    message = _error(_per_capita_spec(), {"registry": REGISTRY.drop(columns="dan_so"),
+                                          "processing": PROCESSING})
+    assert "needs column 'dan_so' in input 'registry'" in message
+    # nor is it looked for in the numerator's table
+    data = pi.read_inputs(_per_capita_spec(), {"registry": REGISTRY,
+                                               "processing": PROCESSING.iloc[1:]})
+    assert "dan_so" not in data.tables["processing"].columns
+
+
+def test_a_numerator_over_a_blank_denominator_in_another_table_is_missing() -> None:
+    # within one table this row would be refused (blank_denominator); across tables the unit
+    # simply has no denominator, and the missing policy (here zero) decides
+    registry = REGISTRY.astype(object).assign(dan_so=[None, 5000])
+    results = pi.score(_per_capita_spec(), {"registry": registry, "processing": PROCESSING})
+    leaf = results.detail[results.detail["node_id"] == "tt"].set_index("unit_id")
+    assert pd.isna(leaf.loc["A", "raw_value"]) and leaf.loc["A", "status"] == "missing"
+    assert leaf.loc["A", "action"] == "zero" and leaf.loc["B", "raw_value"] == 0.002
+
+
+def test_the_unit_check_counts_only_the_units_scored() -> None:
+    # A's rows are excluded (its level is not scored), so its 120 > 100 is not a problem
+    spec_data = _per_capita_spec().model_dump(mode="json", exclude_none=True)
+    spec_data["units"] = {"table": "registry", "level_column": "cap", "score_levels": ["xã"]}
+    registry = REGISTRY.assign(cap=["phường", "xã"])
+    results = pi.score(spec_from_data(spec_data), {"registry": registry, "processing": PROCESSING})
+    assert list(results.ranking["unit_id"]) == ["B"]

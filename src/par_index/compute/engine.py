@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..errors import DataError, Issue
 from ..spec.index import IndexSpec
-from ..spec.measures import AppraisalMeasure
+from ..spec.measures import AppraisalMeasure, RatioMeasure
 from ..spec.nodes import Aggregation, MissingPolicy, Node
 from ..spec.rules import IdentityRule, Rule
 from ..tables import InputData
@@ -610,9 +610,11 @@ class _Scorer:
     def _where_from(self, node: Node) -> str:
         if node.measure is None:
             return " in any of its children"
-        source = self.data.sources.get(node.measure.table, {})
-        path = source.get("path") or node.measure.table
-        return f" in '{path}'"
+        tables = [node.measure.table]
+        if isinstance(node.measure, RatioMeasure) and node.measure.denominator_table:
+            tables.append(node.measure.denominator_table)  # the gap may be in either
+        paths = [self.data.sources.get(t, {}).get("path") or t for t in tables]
+        return " in " + " or ".join(f"'{path}'" for path in paths)
 
 
 def _stack(arrays: list[np.ndarray]) -> np.ndarray:

@@ -63,7 +63,10 @@ def measure_values(
             )
         return MeasureValues(raw, self_assessed=self_values)
     if isinstance(measure, RatioMeasure):
-        return _ratio(codes, frame, measure, n)
+        if measure.denominator_table is None:
+            return _ratio(codes, frame, codes, frame, measure, n)
+        other = data.tables[measure.denominator_table]
+        return _ratio(codes, frame, unit_codes(other, data.units), other, measure, n)
     return _survey(codes, frame, measure, n, weight_column)
 
 
@@ -78,16 +81,28 @@ def _column(codes: np.ndarray, values: np.ndarray, n: int, reduce: str) -> np.nd
     return np.where(counts > 0, out, np.nan)
 
 
-def _ratio(codes: np.ndarray, frame: pd.DataFrame, measure: RatioMeasure, n: int) -> MeasureValues:
+def _ratio(
+    codes: np.ndarray,
+    frame: pd.DataFrame,
+    denominator_codes: np.ndarray,
+    denominator_frame: pd.DataFrame,
+    measure: RatioMeasure,
+    n: int,
+) -> MeasureValues:
+    """Σ numerator ÷ Σ denominator per unit; the denominator's rows are ``frame``'s own, or
+    those of the measure's ``denominator_table`` (a unit with no value on either side: NaN)."""
     numerator = frame[measure.numerator].sum(axis=1, min_count=1).to_numpy(dtype="float64")
-    denominator = frame[measure.denominator].sum(axis=1, min_count=1).to_numpy(dtype="float64")
+    denominator = (
+        denominator_frame[measure.denominator].sum(axis=1, min_count=1).to_numpy(dtype="float64")
+    )
     top, top_n = _sum_by_unit(codes, numerator, n)
-    bottom, bottom_n = _sum_by_unit(codes, denominator, n)
+    bottom, bottom_n = _sum_by_unit(denominator_codes, denominator, n)
     has_data = (top_n > 0) & (bottom_n > 0)
     zero = has_data & (bottom == 0)
+    factor = measure.factor
     with np.errstate(invalid="ignore", divide="ignore"):
-        # percent: multiply before dividing, so 29 of 100 is exactly 29.0 (a band edge)
-        scaled = top * 100.0 if measure.percent else top
+        # percent / per: multiply before dividing, so 29 of 100 is exactly 29.0 (a band edge)
+        scaled = top * factor if factor is not None else top
         raw = np.where(has_data & ~zero, scaled / bottom, np.nan)
     return MeasureValues(raw, zero_denominator=zero)
 

@@ -51,8 +51,10 @@ def _needs(spec: IndexSpec) -> dict[str, _Needs]:
             needs[m.table].numbers.add(m.column)
             needs[m.table].one_row_per_unit |= m.reduce == "one"
         elif isinstance(m, RatioMeasure):
-            needs[m.table].counts.update([*m.numerator, *m.denominator])
-            needs[m.table].ratios.append(m)
+            needs[m.table].counts.update(m.numerator)
+            needs[m.denominator_source].counts.update(m.denominator)
+            if m.denominator_table is None:  # checked row by row; else per unit (_ratio_units)
+                needs[m.table].ratios.append(m)
         elif isinstance(m, SurveyMeasure):
             needs[m.table].answers.update(m.questions)
         elif isinstance(m, AppraisalMeasure):
@@ -147,6 +149,8 @@ def read_inputs(spec: IndexSpec, sources: Mapping[str, TableSource]) -> InputDat
         typed, excluded, unknown_issues = _match_units(spec, typed, infos, units)
         issues += unknown_issues
         accounting += excluded
+    if not issues:
+        issues += _ratio_units(spec, typed, infos, units)
     if issues:
         raise DataError("the input data cannot be scored", issues)
     for name, frame in typed.items():
@@ -492,6 +496,55 @@ def _ratio_rows(
             hint="If this ratio may exceed 1, declare bounded: false on the measure.",
         ),
     ]
+
+
+def _unit_sums(frame: pd.DataFrame, columns: list[str], ids: pd.Index) -> np.ndarray:
+    """Per unit of ``ids``, the sum over its rows of ``columns`` (NaN: no value at all), added
+    in the order the scoring adds them (so the check sees the numbers that are scored)."""
+    values = frame[columns].sum(axis=1, min_count=1).to_numpy(dtype="float64")
+    codes = np.array(ids.get_indexer(pd.Index(frame[UNIT])), dtype=np.int64)
+    present = ~np.isnan(values) & (codes >= 0)
+    sums = np.bincount(codes[present], weights=values[present], minlength=len(ids))
+    counts = np.bincount(codes[present], minlength=len(ids))
+    return np.where(counts > 0, sums, np.nan)
+
+
+def _ratio_units(
+    spec: IndexSpec, typed: dict[str, pd.DataFrame], infos: dict[str, Source], units: pd.DataFrame
+) -> list[Issue]:
+    """``bounded`` for a ratio whose denominator is in another table: its rows do not pair up
+    with the numerator's, so a unit's numerator sum may not exceed its denominator sum."""
+    ids = pd.Index(units["unit_id"])
+    issues: list[Issue] = []
+    seen: set[tuple[str, tuple[str, ...], str, tuple[str, ...]]] = set()
+    for leaf in spec.leaves():
+        m = leaf.measure
+        if not isinstance(m, RatioMeasure) or m.denominator_table is None or not m.bounded:
+            continue
+        key = (m.table, tuple(m.numerator), m.denominator_table, tuple(m.denominator))
+        if key in seen:
+            continue
+        seen.add(key)
+        top = _unit_sums(typed[m.table], m.numerator, ids)
+        bottom = _unit_sums(typed[m.denominator_table], m.denominator, ids)
+        over = np.flatnonzero(top > bottom + 1e-9)  # NaN on either side compares False
+        if not over.size:
+            continue
+        shown = ", ".join(
+            f"unit '{ids[u]}': {top[u]:.15g} > {bottom[u]:.15g}" for u in over[:MAX_EXAMPLES]
+        )
+        more = f" (and {over.size - MAX_EXAMPLES} more)" if over.size > MAX_EXAMPLES else ""
+        num, den = " + ".join(m.numerator), " + ".join(m.denominator)
+        issues.append(
+            Issue(
+                "numerator_exceeds_denominator",
+                f"{infos[m.table].where(column=m.numerator[0])}, node '{leaf.id}'",
+                f"a unit's {num} (summed over its rows of table '{m.table}') must not exceed "
+                f"its {den} (table '{m.denominator_table}'). Got {shown}{more} instead.",
+                "If this ratio may exceed 1, declare bounded: false on the measure.",
+            )
+        )
+    return issues
 
 
 def _units(

@@ -136,6 +136,7 @@ _RULE_WORDS = {
         "sum": "cộng",
         "mean": "bình quân",
         "ratio": "tỷ lệ {num} / {den} (bảng {table})",
+        "ratio_two_tables": "tỷ lệ {num} / {den} (bảng {table} / {other})",
         "survey": "khảo sát: {stat} câu {questions}",
         "share_at_least": "tỷ lệ trả lời từ {t} trở lên,",
         "share_at_most": "tỷ lệ trả lời từ {t} trở xuống,",
@@ -171,6 +172,7 @@ _RULE_WORDS = {
         "sum": "sum",
         "mean": "mean",
         "ratio": "ratio {num} / {den} (table {table})",
+        "ratio_two_tables": "ratio {num} / {den} (tables {table} / {other})",
         "survey": "survey: {stat} questions {questions}",
         "share_at_least": "share answering {t} or more,",
         "share_at_most": "share answering {t} or less,",
@@ -256,9 +258,17 @@ def measure_text(node: Node, lang: str) -> str | None:
         def join(cols: list[str]) -> str:
             return cols[0] if len(cols) == 1 else "(" + " + ".join(cols) + ")"
 
-        return w["ratio"].format(
-            num=join(measure.numerator), den=join(measure.denominator), table=measure.table
-        )
+        num, den = join(measure.numerator), join(measure.denominator)
+        if measure.denominator_table is None:
+            out = w["ratio"].format(num=num, den=den, table=measure.table)
+        else:
+            out = w["ratio_two_tables"].format(
+                num=num, den=den, table=measure.table, other=measure.denominator_table
+            )
+        if measure.per is not None:
+            per = float(measure.per)
+            out += " × " + (i18n.fmt_number(per, lang, 0) if per.is_integer() else plain(per, lang))
+        return out
     if isinstance(measure, SurveyMeasure):
         if measure.statistic == "mean":
             stat = w["survey_mean"]

@@ -14,7 +14,13 @@ class SpecModel(BaseModel):
     name, and ``"1.5"`` (a string) is not silently turned into a number.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        strict=True,
+        allow_inf_nan=False,
+        use_attribute_docstrings=True,  # `par-index schema` describes every key
+    )
 
 
 NodeId = Annotated[

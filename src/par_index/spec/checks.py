@@ -50,6 +50,8 @@ def structural_issues(data: dict[str, Any]) -> list[Issue]:
                         f"Input '{table}' is of kind '{_kind(inputs[table])}'.",
                     )
                 )
+        if isinstance(measure, dict) and measure.get("kind") == "ratio":
+            issues += _denominator_table_issues(measure, f"{where}.measure", inputs)
         applies = node.get("applies_to")
         if levels is not None and isinstance(applies, dict):
             for level in applies.get("levels") or []:
@@ -108,19 +110,39 @@ def structural_issues(data: dict[str, Any]) -> list[Issue]:
     return issues
 
 
-def _table_issue(holder: Any, where: str, inputs: dict[str, Any]) -> list[Issue]:
-    """A reference to an input table that the file does not declare."""
-    table = holder.get("table") if isinstance(holder, dict) else None
+def _table_issue(
+    holder: Any, where: str, inputs: dict[str, Any], key: str = "table"
+) -> list[Issue]:
+    """A reference to an input table that the file does not declare (``holder[key]``)."""
+    table = holder.get(key) if isinstance(holder, dict) else None
     if not isinstance(table, str) or table in inputs:
         return []
     return [
         Issue(
             "unknown_table",
             where,
-            f"table must be one of the inputs {sorted(inputs)}. Got '{table}' instead.",
+            f"{key} must be one of the inputs {sorted(inputs)}. Got '{table}' instead.",
             did_you_mean(table, inputs),
         )
     ]
+
+
+def _denominator_table_issues(
+    measure: dict[str, Any], where: str, inputs: dict[str, Any]
+) -> list[Issue]:
+    """A ratio's ``denominator_table`` must be a declared input of kind ``table``."""
+    key = "denominator_table"
+    table = measure.get(key)
+    if isinstance(table, str) and table in inputs and _kind(inputs[table]) == "survey":
+        return [
+            Issue(
+                "not_a_table",
+                f"{where}.{key}",
+                f"{key} must name an input of kind 'table' that holds counts per unit. "
+                f"Input '{table}' is of kind 'survey' (one row per respondent).",
+            )
+        ]
+    return _table_issue(measure, f"{where}.{key}", inputs, key)
 
 
 RANKING_COLUMNS = (

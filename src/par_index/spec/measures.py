@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from .base import SpecModel
+from .base import Positive, SpecModel
 
 Columns = Annotated[list[str], Field(min_length=1)]
 
@@ -28,12 +28,40 @@ class RatioMeasure(SpecModel):
     table: str
     numerator: Columns
     denominator: Columns
+    denominator_table: str | None = None
+    """The input holding the denominator columns when it is not ``table`` (e.g. the population
+    in the units' registry): the denominator is then the sum over the unit's rows of that
+    input, and ``bounded`` is checked per unit instead of per row."""
     when_zero: Literal["missing", "full", "zero"] = "missing"
     """What a zero denominator means: missing data, full credit (nothing arose), or zero points."""
     bounded: bool = True
     """The numerator may not exceed the denominator (on time > processed is an input error)."""
     percent: bool = False
     """Express the raw value in percent (0–100) instead of a share (0–1)."""
+    per: Positive | None = None
+    """Multiply the ratio by this number: ``per: 1000`` gives a value per 1,000 inhabitants,
+    say (``percent: true`` is the same as ``per: 100``)."""
+
+    @model_validator(mode="after")
+    def _one_scale_one_other_table(self) -> RatioMeasure:
+        if self.percent and self.per is not None:
+            raise ValueError("declare percent: true or per: 100, not both")
+        if self.denominator_table == self.table:
+            raise ValueError(
+                f"denominator_table '{self.table}' is the measure's own table; remove it "
+                "(the denominator columns are then read from the same rows)"
+            )
+        return self
+
+    @property
+    def factor(self) -> float | None:
+        """What the ratio is multiplied by (100 for ``percent``), or None for a plain share."""
+        return 100.0 if self.percent else self.per
+
+    @property
+    def denominator_source(self) -> str:
+        """The input holding the denominator columns."""
+        return self.denominator_table or self.table
 
 
 class SurveyMeasure(SpecModel):
@@ -83,16 +111,3 @@ Measure = Annotated[
     ColumnMeasure | RatioMeasure | SurveyMeasure | AppraisalMeasure | YesNoMeasure,
     Field(discriminator="kind"),
 ]
-
-
-def measure_columns(
-    measure: ColumnMeasure | RatioMeasure | SurveyMeasure | AppraisalMeasure | YesNoMeasure,
-) -> list[str]:
-    """Every column of its table that a measure reads."""
-    if isinstance(measure, ColumnMeasure | YesNoMeasure):
-        return [measure.column]
-    if isinstance(measure, RatioMeasure):
-        return [*measure.numerator, *measure.denominator]
-    if isinstance(measure, SurveyMeasure):
-        return list(measure.questions)
-    return [measure.appraised, *([measure.self_assessed] if measure.self_assessed else [])]
