@@ -378,6 +378,29 @@ def report_head(
     }
 
 
+def finish(
+    path: Path,
+    start: Start,
+    rows: list[dict[str, Any]],
+    checks: dict[str, Any],
+    **fields: Any,
+) -> int:
+    """Print the stage table, the load and the checks; write the JSON report (its head,
+    ``fields``, the stages and the checks); return the exit status."""
+    print()
+    print_stages(rows)
+    if start.load_before is not None:
+        print(f"\n{load_text(start.load_before)}")
+    print(f"checks: {json.dumps(checks, ensure_ascii=False)}")
+    report = {
+        **report_head(start.started, start.measured, start.load_before),
+        **fields,
+        "stages": rows,
+        "checks": checks,
+    }
+    return write_report(path, report, rows)
+
+
 def write_report(path: Path, report: dict[str, Any], rows: list[dict[str, Any]]) -> int:
     """Write the JSON report; return the exit status: 1 when a subprocess in ``rows`` failed."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,6 @@ how much of the HTML is SVG. Results go to stdout and to benchmarks/output/bench
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import shutil
 import sys
@@ -103,18 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         units = len(results.ranking)
         written = common.stage(rows, f"{name}: render ({units} units)", run, args.repeat, args.slow)
         checks[name] = {"units": units, **sizes(written)}
-    print()
-    common.print_stages(rows)
-    if start.load_before is not None:
-        print(f"\n{common.load_text(start.load_before)}")
-    print(f"checks: {json.dumps(checks, ensure_ascii=False)}")
-    report = {
-        **common.report_head(start.started, start.measured, start.load_before),
-        "draws": args.draws,
-        "stages": rows,
-        "checks": checks,
-    }
-    return common.write_report(args.json, report, rows)
+    return common.finish(args.json, start, rows, checks, draws=args.draws)
 
 
 if __name__ == "__main__":

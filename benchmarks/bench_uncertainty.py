@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import sys
 from functools import partial
 from pathlib import Path
@@ -174,20 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_cli:
         rows.append(run_cli(paths, draws, common.OUTPUT / "results" / "uncertainty.xlsx"))
 
-    print()
-    common.print_stages(rows)
-    if start.load_before is not None:
-        print(f"\n{common.load_text(start.load_before)}")
-    print(f"checks: {json.dumps(checks, ensure_ascii=False)}")
-    report = {
-        **common.report_head(start.started, start.measured, start.load_before),
-        "draws": draws,
-        "seed": seed,
-        "respondents": respondents_read,
-        "stages": rows,
-        "checks": checks,
-    }
-    return common.write_report(args.json, report, rows)
+    return common.finish(
+        args.json, start, rows, checks, draws=draws, seed=seed, respondents=respondents_read
+    )
 
 
 if __name__ == "__main__":
