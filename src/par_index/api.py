@@ -129,15 +129,33 @@ def run_record(spec: IndexSpec, spec_path: Path | None, data: InputData) -> dict
     }
 
 
-def score(spec: SpecLike, data: InputData | Mapping[str, TableSource]) -> Results:
+def score(
+    spec: SpecLike,
+    data: InputData | Mapping[str, TableSource],
+    *,
+    draws: int = 0,
+    seed: int = 0,
+) -> Results:
     """Score and rank every unit on every node of the criteria.
 
     ``spec`` is an :class:`IndexSpec` or the path of a criteria file; ``data`` is the result of
-    :func:`read_inputs` or a mapping of input names to paths or DataFrames.
+    :func:`read_inputs` or a mapping of input names to paths or DataFrames. With ``draws`` > 0
+    the rank uncertainty is drawn on the same data too (as :func:`uncertainty` does) and
+    carried as ``results.uncertainty`` (``par-index score`` draws 1,000 by default).
     """
+    from dataclasses import replace
+
     index, path = _as_spec(spec)
     prepared = data if isinstance(data, InputData) else read_inputs(index, data)
-    return _score(index, prepared, run_record(index, path, prepared))
+    results = _score(index, prepared, run_record(index, path, prepared))
+    if draws > 0:
+        from .compute.uncertainty import uncertainty as _uncertainty
+
+        spread = _uncertainty(
+            index, prepared, draws=draws, seed=seed, run=run_record(index, path, prepared)
+        )
+        results = replace(results, uncertainty=spread)
+    return results
 
 
 def _results(value: Results | str | Path) -> Results:
@@ -249,13 +267,9 @@ def score_files(
     draws: int = 0,
     seed: int = 0,
 ) -> Results:
-    """The whole ``par-index score`` run: load, read, score, and write ``out`` if given.
-
-    With ``draws`` > 0 the rank uncertainty is drawn on the same data (as :func:`uncertainty`
-    does) and carried by the results (``results.uncertainty``) and their output, so that the
-    report shows every rank's interval without another step."""
-    from dataclasses import replace
-
+    """The whole ``par-index score`` run: load, read, score (and draw the rank uncertainty
+    when ``draws`` > 0, see :func:`score`), and write ``out`` if given — the intervals with the
+    results, so that the report shows them without another step."""
     index = load_spec(criteria)
     sources = resolve_sources(index, files, named)
     used = [p for p in sources.values() if not isinstance(p, pd.DataFrame)]
@@ -263,10 +277,7 @@ def score_files(
         from .io.writers import check_output
 
         check_output(Path(out), [*used, criteria])
-    data = read_inputs(index, sources)
-    results = score(criteria, data)
-    if draws > 0:
-        results = replace(results, uncertainty=uncertainty(criteria, data, draws=draws, seed=seed))
+    results = score(criteria, read_inputs(index, sources), draws=draws, seed=seed)
     if out is not None:
         write_results(results, Path(out), inputs=[*used, criteria])
     return results

@@ -103,8 +103,22 @@ class Results:
     def _repr_html_(self) -> str:
         parts = [f"<h4>{html.escape(self.spec.name)} ({html.escape(self.spec.id)})</h4>"]
         columns = [c for c in self.ranking.columns if c not in ("maximum", "share")]
+        intervals = None
+        if self.uncertainty is not None:  # the 90 % rank interval beside each rank
+            units = self.uncertainty.units
+            intervals = pd.Series(
+                [
+                    f"{low}–{high}" if low != high else f"{low}"
+                    for low, high in zip(units["rank_p05"], units["rank_p95"], strict=True)
+                ],
+                index=units["unit_id"].astype(str),
+            )
         for level in self.levels:
             table = self.level(level)[columns].head(15)
+            if intervals is not None:
+                shown = table["unit_id"].astype(str).map(intervals)
+                place = list(table.columns).index("rank") + 1
+                table.insert(place, "rank 90 %", shown.to_numpy())
             count = int((self.ranking["level"] == level).sum())
             parts.append(f"<p><b>{html.escape(str(level))}</b>: {count} units (top 15)</p>")
             parts.append(

@@ -570,3 +570,14 @@ def test_cli_uncertainty_needs_out_and_positive_draws(tmp_path: Path) -> None:
     assert runner.invoke(app, args).exit_code != 0
     done = runner.invoke(app, [*args, "--out", str(tmp_path / "u.xlsx"), "--draws", "0"])
     assert done.exit_code != 0
+
+
+def test_score_with_draws_carries_the_same_uncertainty_as_uncertainty() -> None:
+    inputs = pi.sample_inputs(2025)
+    results = pi.score(PAR, inputs, draws=60, seed=9)
+    alone = pi.uncertainty(PAR, inputs, draws=60, seed=9)
+    assert results.uncertainty is not None
+    pd.testing.assert_frame_equal(results.uncertainty.units, alone.units, check_exact=True)
+    pd.testing.assert_frame_equal(results.uncertainty.removal, alone.removal, check_exact=True)
+    assert "rank 90 %" in results._repr_html_()
+    assert pi.score(PAR, inputs).uncertainty is None  # pi.score draws only when asked
