@@ -87,7 +87,7 @@ def test_score_carries_the_rank_intervals_unless_draws_is_0(tmp_path: Path) -> N
         app, ["score", str(data), "-c", str(spec), "-o", str(out), "--draws", "50", "--seed", "3"]
     )
     assert result.exit_code == 0, result.output
-    assert "90 % rank interval" in result.output
+    assert "rank intervals: nothing varies" in result.output  # no survey, weights or alternatives
     back = read_results(out)
     assert back.uncertainty is not None and back.uncertainty.draws == 50
     assert back.run["uncertainty"]["seed"] == 3

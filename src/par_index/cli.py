@@ -166,6 +166,14 @@ def uncertainty(
 
 def _echo_intervals(result: Uncertainty) -> None:
     """Per level: the median and widest 90 % rank interval and the units flagged."""
+    info = result.run.get("uncertainty", {})
+    if not (info.get("survey") or info.get("weights") or info.get("alternatives")):
+        typer.echo(
+            "rank intervals: nothing varies between draws (no survey to resample, no weights or "
+            "alternatives declared under uncertainty), so every rank is exact; see the "
+            "sensitivity table for what the ranking hangs on"
+        )
+        return
     table = result.units
     for level in result.levels:
         rows = table[(table["level"] == level) & table["rank_nominal"].notna()]
@@ -178,7 +186,6 @@ def _echo_intervals(result: Uncertainty) -> None:
             f"{level}: {len(rows)} units; 90 % rank interval median width {width.median():g} "
             f"places (widest {width.max():g}); {flagged} flagged for a small survey sample"
         )
-    info = result.run.get("uncertainty", {})
     typer.echo(f"{info.get('draws')} draws in {info.get('seconds', 0):.1f} s")
 
 
