@@ -13,13 +13,13 @@ import pandas as pd
 from .spec.checks import RANKING_COLUMNS
 from .spec.index import IndexSpec
 
+UNIT_COLUMNS = ("unit_id", "unit_name", "level", "group")
+"""What names a unit in every table: its id, name, level and group."""
+UNIT_NODE_COLUMNS = (*UNIT_COLUMNS, "node_id", "node_name")
+"""What names a unit × node row."""
+
 DETAIL_COLUMNS = [
-    "unit_id",
-    "unit_name",
-    "level",
-    "group",
-    "node_id",
-    "node_name",
+    *UNIT_NODE_COLUMNS,
     "parent_id",
     "depth",
     "is_leaf",

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, Issue
-from ..results import Comparison, Results
+from ..results import UNIT_NODE_COLUMNS, Comparison, Results
 from ..spec.index import IndexSpec
 from ..spec.nodes import Node
 from .engine import ranking_basis
@@ -25,12 +25,7 @@ from .rank import competition_rank
 
 TOLERANCE = 1e-9
 CHANGE_COLUMNS = [
-    "unit_id",
-    "unit_name",
-    "level",
-    "group",
-    "node_id",
-    "node_name",
+    *UNIT_NODE_COLUMNS,
     "depth",
     "is_leaf",
     "score_previous",

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..results import DETAIL_COLUMNS, RANKING_LEAD, Results
+from ..results import DETAIL_COLUMNS, RANKING_LEAD, UNIT_COLUMNS, Results
 from ..spec.index import IndexSpec
 from ..tables import InputData
 from .engine import NodeScores, score_tree
@@ -85,6 +85,12 @@ def _int_ranks(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def unit_fields(units: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The columns that name each unit (id, name, level, group), as object arrays, for the
+    first columns of a per-unit table."""
+    return {column: units[column].to_numpy(dtype=object) for column in UNIT_COLUMNS}
+
+
 def ranking_frame(
     spec: IndexSpec, units: pd.DataFrame, nodes: list[NodeScores], tiers: np.ndarray
 ) -> pd.DataFrame:
@@ -93,10 +99,7 @@ def ranking_frame(
         share = root.score / root.maximum
     frame = pd.DataFrame(
         {
-            "unit_id": units["unit_id"].to_numpy(dtype=object),
-            "unit_name": units["unit_name"].to_numpy(dtype=object),
-            "level": units["level"].to_numpy(dtype=object),
-            "group": units["group"].to_numpy(dtype=object),
+            **unit_fields(units),
             "score": root.score,
             "maximum": root.maximum,
             "share": share,

@@ -37,6 +37,7 @@ from .engine import Batch, NodeScores, ranking_basis, score_batch, score_nominal
 from .measures import MeasureValues
 from .rank import competition_rank_rows, group_keys
 from .rules import first_match
+from .score import unit_fields
 
 SURVEY, WEIGHTS, ALTERNATIVES = 1, 2, 3
 """Spawn keys of the random streams (with the seed): one per source of variation."""
@@ -499,10 +500,7 @@ def units_frame(
     rank_q = _quantiles(out.ranks, [0.5, 0.05, 0.95], "inverted_cdf")
     frame = pd.DataFrame(
         {
-            "unit_id": units["unit_id"].to_numpy(dtype=object),
-            "unit_name": units["unit_name"].to_numpy(dtype=object),
-            "level": units["level"].to_numpy(dtype=object),
-            "group": units["group"].to_numpy(dtype=object),
+            **unit_fields(units),
             "score_nominal": root.score,
             "rank_nominal": root.rank,
             "tier_nominal": tiers,

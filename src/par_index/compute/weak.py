@@ -14,16 +14,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParIndexError
-from ..results import Comparison, Results, WeakReport
+from ..results import UNIT_NODE_COLUMNS, Comparison, Results, WeakReport
 
 TOLERANCE = 1e-9
 WEAK_COLUMNS = [
-    "unit_id",
-    "unit_name",
-    "level",
-    "group",
-    "node_id",
-    "node_name",
+    *UNIT_NODE_COLUMNS,
     "score",
     "maximum",
     "share",

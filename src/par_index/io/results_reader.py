@@ -17,6 +17,7 @@ from ..results import (
     DETAIL_COLUMNS,
     RANKING_LEAD,
     UNCERTAINTY_RANK_COLUMNS,
+    UNIT_NODE_COLUMNS,
     Results,
     Uncertainty,
 )
@@ -26,12 +27,7 @@ from .readers import file_format
 from .writers import sidecar, unescape_cell
 
 TEXT_COLUMNS = (
-    "unit_id",
-    "unit_name",
-    "level",
-    "group",
-    "node_id",
-    "node_name",
+    *UNIT_NODE_COLUMNS,
     "parent_id",
     "status",
     "action",

@@ -125,8 +125,9 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def run_frame(run: dict[str, Any]) -> pd.DataFrame:
-    """The run record as two columns (key, value) for a sheet or a sidecar file."""
+def run_pairs(run: dict[str, Any]) -> list[tuple[str, str]]:
+    """The run record as (key, text) pairs: a list item per row (``inputs[0]``, …), nested
+    records as JSON text — for a sheet, a sidecar or the report's run table."""
     rows: list[tuple[str, str]] = []
     for key, value in run.items():
         if isinstance(value, list):
@@ -136,7 +137,12 @@ def run_frame(run: dict[str, Any]) -> pd.DataFrame:
             rows.append((key, json.dumps(value, ensure_ascii=False)))
         else:
             rows.append((key, "" if value is None else str(value)))
-    return pd.DataFrame(rows, columns=["key", "value"])
+    return rows
+
+
+def run_frame(run: dict[str, Any]) -> pd.DataFrame:
+    """The run record as two columns (key, value) for a sheet or a sidecar file."""
+    return pd.DataFrame(run_pairs(run), columns=["key", "value"])
 
 
 def write_results(results: Results, path: Path, inputs: Iterable[str | Path] = ()) -> Path:

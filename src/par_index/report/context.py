@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..io.writers import run_pairs
 from ..results import Comparison, Results, Uncertainty, WeakReport
 from ..spec.index import IndexSpec
 from ..spec.measures import (
@@ -527,8 +528,8 @@ def build_context(
         "weak_cut": _cut_text(weak.cut if weak is not None else {}, lang),
         "method": method(spec, lang),
         "uncertainty": intervals.method(uncertainty, levels, lang) if uncertainty else None,
-        "run": run_rows(results.run),
-        "run_previous": run_rows(comparison.previous.run) if comparison is not None else [],
+        "run": run_pairs(results.run),
+        "run_previous": run_pairs(comparison.previous.run) if comparison is not None else [],
         "computed": text(results.run.get("time_utc")),
         "version": text(results.run.get("version")),
         "criteria_digest": text(results.run.get("criteria_digest")),
@@ -959,19 +960,3 @@ def _cut_text(cut: dict[str, Any], lang: str) -> str:
         + i18n.fmt_percent(amount, lang, 0)
         + (" điểm tối đa" if lang == "vi" else " of maximum")
     )
-
-
-def run_rows(run: dict[str, Any]) -> list[tuple[str, str]]:
-    """The run record as (key, text) pairs, nested items flattened."""
-    import json
-
-    rows: list[tuple[str, str]] = []
-    for key, item in run.items():
-        if isinstance(item, list):
-            for i, entry in enumerate(item):
-                rows.append((f"{key}[{i}]", json.dumps(entry, ensure_ascii=False)))
-        elif isinstance(item, dict):
-            rows.append((key, json.dumps(item, ensure_ascii=False)))
-        else:
-            rows.append((key, "" if item is None else str(item)))
-    return rows
