@@ -44,6 +44,13 @@ def _pairs(values: list[str]) -> dict[str, str]:
     return pairs
 
 
+CriteriaOption = Annotated[Path, typer.Option("--criteria", "-c", help="The criteria file (YAML).")]
+InputPairsOption = Annotated[
+    list[str] | None,
+    typer.Option("--input", "-i", help="An input given by name: NAME=PATH (repeatable)."),
+]
+
+
 @app.command()
 def score(
     inputs: Annotated[
@@ -53,17 +60,12 @@ def score(
             "name), or a single file for a single-input criteria file."
         ),
     ] = None,
-    criteria: Annotated[
-        Path, typer.Option("--criteria", "-c", help="The criteria file (YAML).")
-    ] = Path(),
+    criteria: CriteriaOption = Path(),
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Where to write results: .xlsx, .csv, .parquet or .json."),
     ] = None,
-    input_pairs: Annotated[
-        list[str] | None,
-        typer.Option("--input", "-i", help="An input given by name: NAME=PATH (repeatable)."),
-    ] = None,
+    input_pairs: InputPairsOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the ranking as JSON.")] = False,
     draws: Annotated[
         int,
@@ -124,9 +126,7 @@ def uncertainty(
         list[Path] | None,
         typer.Argument(help="Input files, as for score."),
     ] = None,
-    criteria: Annotated[
-        Path, typer.Option("--criteria", "-c", help="The criteria file (YAML).")
-    ] = Path(),
+    criteria: CriteriaOption = Path(),
     out: Annotated[
         Path | None,
         typer.Option(
@@ -139,10 +139,7 @@ def uncertainty(
     seed: Annotated[
         int, typer.Option("--seed", min=0, help="Random seed: the same seed, the same output.")
     ] = 0,
-    input_pairs: Annotated[
-        list[str] | None,
-        typer.Option("--input", "-i", help="An input given by name: NAME=PATH (repeatable)."),
-    ] = None,
+    input_pairs: InputPairsOption = None,
 ) -> None:
     """Rank uncertainty: redo the scoring DRAWS times, varied as the criteria file's
     uncertainty block says (survey respondents resampled by default), and report each unit's
