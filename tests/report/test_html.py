@@ -121,7 +121,8 @@ def test_self_contained_with_inline_style_script_and_charts(page, report, sample
     # distribution, ranking, rank change, rank intervals and areas per level, a profile per unit
     # (+1: the page's one definition of the profile frames, drawn by each profile with <use>)
     assert page.tags["svg"] == 5 * levels + units + 1
-    assert report.html.count("<use href=\"#pf-") == units and page.tags["symbol"] >= 1
+    # each profile draws the shared frame and its level's marks (mean, best) from symbols
+    assert report.html.count("<use href=\"#pf-") == 2 * units and page.tags["symbol"] >= 2
     assert 'id="report-status" data-js="pending"' in report.html
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -624,10 +624,10 @@ class ProfileFrame:
 _VIEW_BOX = re.compile(r'viewBox="([^"]+)"')
 
 
-def profile_defs(frames: list[ProfileFrame]) -> str:
-    """The page's one definition of every profile frame (an SVG of no size, hidden from
-    screen readers; each profile's ``<use>`` draws from it)."""
-    symbols = "".join(frame.symbol() for frame in frames)
+def profile_defs(frames: list[ProfileFrame], extra: Sequence[str] = ()) -> str:
+    """The page's one definition of every profile frame and of each level's marks (an SVG of
+    no size, hidden from screen readers; each profile's ``<use>`` draws from it)."""
+    symbols = "".join(frame.symbol() for frame in frames) + "".join(extra)
     return (
         '<svg class="chart-defs" aria-hidden="true" focusable="false" width="0" height="0" '
         f'xmlns="http://www.w3.org/2000/svg"><defs>{symbols}</defs></svg>'
@@ -701,23 +701,10 @@ def profile_frame(names: list[str], ctx: dict[str, Any], key: str) -> ProfileFra
     return ProfileFrame(svg, float(x0), float(x100), rows, float(bar), font, f"pf-{key}")
 
 
-def profile(unit: dict[str, Any], ctx: dict[str, Any], frame: ProfileFrame) -> str:
-    """A unit's areas in % of maximum (bars) against the level's mean (tick) and best
-    (triangle). The frame is drawn by matplotlib once per level and defined once on the page
-    (:func:`profile_defs`); the profile draws it with ``<use>`` and adds the unit's marks in
-    its coordinates."""
-    t, lang = ctx["t"], ctx["lang"]
-    items = [a for a in unit["profile_areas"] if a["applicable"]]
-    marks = ['<g class="marks">']
-    for y, area in zip(frame.rows, items, strict=True):
-        share = max(0.0, min(100.0, (area["share"] or 0.0) * 100))
-        width = frame.x(share) - frame.x0
-        mean = area["level_mean"]
-        below = mean is not None and area["share"] is not None and area["share"] < mean - 1e-9
-        marks.append(
-            f'<rect x="{frame.x0:.2f}" y="{y - frame.bar:.2f}" width="{width:.2f}" '
-            f'height="{2 * frame.bar:.2f}" fill="{BELOW if below else ABOVE}"/>'
-        )
+def level_marks(frame: ProfileFrame, items: list[dict[str, Any]]) -> str:
+    """The level's mean (tick) and best (triangle) of each area, in the frame's coordinates:
+    the same for every unit of a level, so defined once per level (:func:`profile_defs`)."""
+    marks = []
     for y, area in zip(frame.rows, items, strict=True):
         if area["level_mean"] is not None:
             x = frame.x(area["level_mean"] * 100)
@@ -732,6 +719,33 @@ def profile(unit: dict[str, Any], ctx: dict[str, Any], frame: ProfileFrame) -> s
                 f'<path d="M{x - 3.2:.2f} {top - 4.6:.2f}H{x + 3.2:.2f}L{x:.2f} {top + 0.8:.2f}Z" '
                 f'fill="#f59e0b" stroke="{INK}" stroke-width="0.4"/>'
             )
+    return "".join(marks)
+
+
+def profile(
+    unit: dict[str, Any],
+    ctx: dict[str, Any],
+    frame: ProfileFrame,
+    level_key: str | None = None,
+) -> str:
+    """A unit's areas in % of maximum (bars) against the level's mean (tick) and best
+    (triangle). The frame is drawn by matplotlib once and defined once on the page
+    (:func:`profile_defs`), and so are the level's marks when ``level_key`` names their
+    symbol; the profile draws them with ``<use>`` around its own bars and values."""
+    t, lang = ctx["t"], ctx["lang"]
+    items = [a for a in unit["profile_areas"] if a["applicable"]]
+    marks = ['<g class="marks">']
+    for y, area in zip(frame.rows, items, strict=True):
+        share = max(0.0, min(100.0, (area["share"] or 0.0) * 100))
+        width = frame.x(share) - frame.x0
+        mean = area["level_mean"]
+        below = mean is not None and area["share"] is not None and area["share"] < mean - 1e-9
+        marks.append(
+            f'<rect x="{frame.x0:.2f}" y="{y - frame.bar:.2f}" width="{width:.2f}" '
+            f'height="{2 * frame.bar:.2f}" fill="{BELOW if below else ABOVE}"/>'
+        )
+    marks.append(f'<use href="#{level_key}"/>' if level_key else level_marks(frame, items))
+    for y, area in zip(frame.rows, items, strict=True):
         value = i18n.fmt_number((area["share"] or 0.0) * 100, lang, 0)
         marks.append(
             f'<text x="{frame.x(101.5):.2f}" y="{y:.2f}" dominant-baseline="central" '
@@ -758,14 +772,25 @@ def all_charts(ctx: dict[str, Any]) -> dict[str, Any]:
             "areas": areas(level, ctx),
         }
     frames: dict[tuple[str, ...], ProfileFrame] = {}
+    marks: dict[tuple[str, tuple[str, ...]], str] = {}  # (level, areas) → <symbol> id
+    symbols: list[str] = []
     profiles = {}
     for unit in ctx["profiles"]:
-        names = tuple(a["name"] for a in unit["profile_areas"] if a["applicable"])
+        items = [a for a in unit["profile_areas"] if a["applicable"]]
+        names = tuple(a["name"] for a in items)
         if names not in frames:
             frames[names] = profile_frame(list(names), ctx, str(len(frames)))
-        profiles[unit["anchor"]] = profile(unit, ctx, frames[names])
+        frame = frames[names]
+        key = (str(unit["level"]), names)
+        if key not in marks:
+            marks[key] = f"{frame.key}-m{len(marks)}"
+            symbols.append(
+                f'<symbol id="{marks[key]}" viewBox="{frame.view_box}">'
+                f"{level_marks(frame, items)}</symbol>"
+            )
+        profiles[unit["anchor"]] = profile(unit, ctx, frame, marks[key])
     return {
         "levels": levels,
         "profiles": profiles,
-        "profile_defs": profile_defs(list(frames.values())),
+        "profile_defs": profile_defs(list(frames.values()), symbols),
     }
