@@ -185,7 +185,7 @@ def test_html_shows_intervals_chart_and_warnings(report, samples):
     cells = dict(
         re.findall(
             r'<tr data-unit="([^"]+)">\s*<td class="num" data-sort="[^"]*">[^<]*</td>\s*'
-            r'<td class="num [a-z]+" data-sort="[^"]*">[^<]*</td>\s*'
+            r'<td class="num [a-z ]+"(?: title="[^"]*")? data-sort="[^"]*">[^<]*</td>\s*'
             r'<td class="num interval" data-sort="[^"]*">([^<]*)</td>',
             html,
         )
@@ -342,3 +342,39 @@ def test_cli_report_with_uncertainty(tmp_path: Path, samples):
     assert bad.exit_code == 1 and "Traceback" not in bad.output
     assert "u24.json: it is of the index 'par-2024'" in bad.output
     assert not (tmp_path / "r2" / "index.html").exists()
+
+
+def test_rank_changes_within_this_years_interval_are_marked(samples, ctx, report):
+    units = _units(samples)
+    expected = set()
+    for level in ctx["levels"]:
+        moved = [r for r in level["rows"] if r["rank_change"]]
+        for row in moved:
+            low, high = units.loc[row["unit_id"], ["rank_p05", "rank_p95"]]
+            within = low <= row["rank_previous"] <= high
+            assert row["move_within_interval"] == within
+            if within:
+                expected.add(row["unit_id"])
+        assert level["intervals"]["moved"] == len(moved)
+        assert level["intervals"]["moved_within"] == sum(
+            1 for r in moved if r["unit_id"] in expected
+        )
+        assert not any(r["move_within_interval"] for r in level["rows"] if not r["rank_change"])
+    assert expected  # the samples have such moves, and others
+    faded = set(
+        re.findall(
+            r'<tr data-unit="([^"]+)">\s*<td[^>]*>[^<]*</td>\s*<td class="num '
+            r'[a-z]+ ns"',
+            report.html,
+        )
+    )
+    assert faded == expected
+    book = openpyxl.load_workbook(report.paths["xlsx"])
+    sheet = book["Xếp hạng - Xã, phường"]
+    col = headers(sheet)
+    marks = {
+        sheet.cell(r, col["Mã"]).value: sheet.cell(r, col["Đổi hạng trong khoảng 90\u00a0%"]).value
+        for r in range(FIRST, sheet.max_row + 1)
+        if sheet.cell(r, col["Mã"]).value in units.index
+    }
+    assert {u for u, v in marks.items() if v == "Có"} == expected & set(marks)

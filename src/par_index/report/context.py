@@ -478,6 +478,7 @@ def build_context(
                     }
                 )
             rows.append(row)
+        intervals.mark_moves(rows)
         level_ctx = _level(level, rows, area_ids, areas, tiers, comparison, lang, n)
         level_ctx["intervals"] = intervals.level_summary(rows) if uncertainty else None
         levels.append(level_ctx)

@@ -356,6 +356,22 @@ def ranking_columns(ctx: dict[str, Any], level: dict[str, Any]) -> list[Column]:
         columns += [
             Column(t["previous_rank"].format(year=year), lambda r: r["rank_previous"], "integer"),
             Column(t["rank_change"], lambda r: r["rank_change"], "rank_change", min_width=9),
+            *(
+                [
+                    Column(
+                        t["move_within"],
+                        lambda r: (
+                            (t["yes"] if r["move_within_interval"] else t["no"])
+                            if r["rank_change"]
+                            else None
+                        ),
+                        "bool",
+                        min_width=10,
+                    )
+                ]
+                if ctx["uncertainty"]
+                else []
+            ),
             Column(t["previous_score"].format(year=year), lambda r: r["score_previous"], "number"),
             Column(t["score_change"], lambda r: r["score_change"], "score_change", min_width=9),
         ]

@@ -168,6 +168,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "rank_interval_to": "Khoảng hạng 90\u00a0% — đến",
         "rank_median": "Hạng trung vị",
         "interval_short": "khoảng 90\u00a0%",
+        "move_within": "Đổi hạng trong khoảng 90\u00a0%",
+        "move_within_title": (
+            "Hạng năm trước nằm trong khoảng hạng 90\u00a0% năm nay: thay đổi này chưa chắc là "
+            "thay đổi thực"
+        ),
+        "moves_summary": (
+            "{within}/{moved} đơn vị đổi hạng có hạng năm trước nằm trong khoảng 90\u00a0% năm "
+            "nay (in mờ)."
+        ),
         "group_interval_from": "Hạng trong nhóm, khoảng 90\u00a0% — từ",
         "group_interval_to": "Hạng trong nhóm, khoảng 90\u00a0% — đến",
         "score_interval_from": "Khoảng điểm 90\u00a0% — từ",
@@ -354,6 +363,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "rank_interval_to": "Rank interval 90% — to",
         "rank_median": "Median rank",
         "interval_short": "90% interval",
+        "move_within": "Move within 90% interval",
+        "move_within_title": (
+            "Last year's rank lies within this year's 90% rank interval: the move may not be a "
+            "real one"
+        ),
+        "moves_summary": (
+            "{within} of {moved} rank changes lie within this year's 90% interval (shown faded)."
+        ),
         "group_interval_from": "Rank in group, 90% interval — from",
         "group_interval_to": "Rank in group, 90% interval — to",
         "score_interval_from": "Score interval 90% — from",

@@ -149,6 +149,21 @@ def flag_text(flags: list[Row], lang: str) -> str | None:
     return "; ".join(parts) or None
 
 
+def mark_moves(rows: list[Row]) -> None:
+    """Mark each rank change that lies within this year's 90 % rank interval (last year's rank
+    between the 5th and 95th percentile): a move the draws say may not be a real one."""
+    for row in rows:
+        interval = row["interval"]
+        previous = row["rank_previous"]
+        row["move_within_interval"] = (
+            interval is not None
+            and previous is not None
+            and interval["rank_p05"] is not None
+            and bool(row["rank_change"])
+            and interval["rank_p05"] <= previous <= interval["rank_p95"]
+        )
+
+
 def level_summary(rows: list[Row]) -> Row:
     """The level's intervals at a glance: how wide the median interval is, the widest, and how
     many units are flagged."""
@@ -158,11 +173,14 @@ def level_summary(rows: list[Row]) -> Row:
         if r["interval"] is not None and r["interval"]["width"] is not None
     ]
     flagged = [r for r in rows if r["interval"] and r["interval"]["flagged"]]
+    moved = [r for r in rows if r.get("rank_change")]
     return {
         "median_width": float(np.median(widths)) if widths else None,
         "max_width": max(widths) if widths else None,
         "exact": sum(1 for w in widths if w == 0),
         "flagged": len(flagged),
+        "moved": len(moved),
+        "moved_within": sum(1 for r in moved if r.get("move_within_interval")),
     }
 
 
