@@ -56,6 +56,8 @@ def test_applies_to_naming_no_unit_is_reported() -> None:
 
 @pytest.mark.parametrize(("change", "expected"), [
     ({"criteria": [_leaf("rank", 1, "a")]}, "reserved_id"),
+    # the ranking table holds area a's rank as 'a_rank': no area may be called that
+    ({"criteria": [_leaf("a", 1, "a"), _leaf("a_rank", 1, "b")]}, "reserved_id"),
     ({"inputs": {"t": {"kind": "survey", "unit_column": "u", "scale": {"min": 0, "max": 9},
                        "dont_know": [9]}}}, "outside the answer scale"),
 ])
@@ -77,3 +79,21 @@ def test_survey_threshold_must_be_on_the_scale() -> None:
     with pytest.raises(SpecError) as info:
         spec_from_data(data)
     assert [i.code for i in info.value.issues] == ["threshold_off_scale"]
+
+
+def test_the_ranking_table_has_each_areas_rank() -> None:
+    # hand-worked: a = 1, 3, 3 → ranks 3, 1, 1; b = 2, 1, NaN → ranks 1, 2, none
+    spec = _spec([_leaf("a", 5, "a"), _leaf("b", 5, "b"), _leaf("q_rank", 5, "c")],
+                 missing="reweight")
+    frame = pd.DataFrame({"u": ["p", "q", "r"], "a": [1.0, 3.0, 3.0], "b": [2.0, 1.0, None],
+                          "c": [0.5, 1.5, 2.5]})
+    ranking = pi.score(spec, {"t": frame}).ranking.set_index("unit_id")
+    columns = list(ranking.columns)
+    assert columns[-3:] == ["a_rank", "b_rank", "q_rank_rank"]
+    assert columns.index("q_rank") < columns.index("a_rank")  # scores first, then ranks
+    assert ranking["a_rank"].to_dict() == {"p": 3, "q": 1, "r": 1}
+    assert ranking.loc["p", "b_rank"] == 1 and ranking.loc["q", "b_rank"] == 2
+    assert ranking.loc["r", "b_rank"] is pd.NA
+    assert str(ranking["a_rank"].dtype) == "Int64"
+    # an area whose id ends in _rank (with no area of the prefix) keeps its score as a number
+    assert ranking["q_rank"].to_dict() == {"p": 0.5, "q": 1.5, "r": 2.5}

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..results import DETAIL_COLUMNS, RANKING_LEAD, UNIT_COLUMNS, Results
+from ..spec.checks import area_rank_column
 from ..spec.index import IndexSpec
 from ..tables import InputData
 from .engine import NodeScores, score_tree
@@ -78,9 +79,9 @@ def _none_for_missing_text(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.
     return frame
 
 
-def _int_ranks(frame: pd.DataFrame) -> pd.DataFrame:
+def _int_ranks(frame: pd.DataFrame, more: tuple[str, ...] = ()) -> pd.DataFrame:
     """Ranks as whole numbers; a unit without a score has no rank (<NA>)."""
-    for column in ("rank", "rank_in_group"):
+    for column in ("rank", "rank_in_group", *more):
         frame[column] = frame[column].astype("Int64")
     return frame
 
@@ -109,13 +110,16 @@ def ranking_frame(
         }
     )
     assert list(frame.columns) == RANKING_LEAD
-    for child in root.children:
+    for child in root.children:  # each top-level area's score, then its rank in the level
         frame[child.node.id] = child.score
+    area_ranks = tuple(area_rank_column(child.node.id) for child in root.children)
+    for child, column in zip(root.children, area_ranks, strict=True):
+        frame[column] = child.rank
     level_order = {lv: i for i, lv in enumerate(dict.fromkeys(units["level"]))}
     frame["_level"] = frame["level"].map(level_order)
     frame = frame.sort_values(["_level", "rank", "unit_id"], na_position="last", kind="stable")
     frame = _none_for_missing_text(frame.drop(columns="_level"), ("group", "tier"))
-    return _int_ranks(frame.reset_index(drop=True))
+    return _int_ranks(frame.reset_index(drop=True), area_ranks)
 
 
 def score(spec: IndexSpec, data: InputData, run: dict[str, Any] | None = None) -> Results:

@@ -21,6 +21,7 @@ from ..results import (
     Results,
     Uncertainty,
 )
+from ..spec.checks import area_rank_column
 from ..spec.index import IndexSpec
 from ..spec.loader import parse_yaml, spec_from_data
 from .readers import file_format
@@ -335,9 +336,11 @@ def _assemble(
     if issues:
         raise DataError(f"{file}: cannot read these results", issues)
     spec = _spec(file, criteria)
+    area_ranks = [area_rank_column(a.id) for a in spec.criteria]
     for frame in (ranking, detail):
-        for column in ("rank", "rank_in_group"):
-            frame[column] = pd.to_numeric(frame[column]).astype("Int64")
+        for column in ("rank", "rank_in_group", *area_ranks):
+            if column in frame.columns:  # (area ranks came in 2026-12)
+                frame[column] = pd.to_numeric(frame[column]).astype("Int64")
         _text_to_object(frame)
     detail["is_leaf"] = _booleans(detail["is_leaf"])
     return Results(spec=spec, ranking=ranking, detail=detail[DETAIL_COLUMNS], run=run)

@@ -94,6 +94,10 @@ def structural_issues(data: dict[str, Any]) -> list[Issue]:
         issues.append(Issue("conflict", "units", "give either level or level_column, not both."))
 
     areas = data.get("criteria")
+    area_ids = [
+        a.get("id") for a in (areas if isinstance(areas, list) else []) if isinstance(a, dict)
+    ]
+    rank_columns = {area_rank_column(a) for a in area_ids if isinstance(a, str)}
     for i, area in enumerate(areas if isinstance(areas, list) else []):
         if isinstance(area, dict) and area.get("id") in RESERVED_IDS:
             issues.append(
@@ -102,6 +106,15 @@ def structural_issues(data: dict[str, Any]) -> list[Issue]:
                     f"criteria[{i}].id",
                     f"a top-level id becomes a column of the ranking table, so it must not be one "
                     f"of {sorted(RESERVED_IDS)}. Got '{area['id']}' instead.",
+                )
+            )
+        elif isinstance(area, dict) and area.get("id") in rank_columns:
+            issues.append(
+                Issue(
+                    "reserved_id",
+                    f"criteria[{i}].id",
+                    f"the ranking table holds each top-level area's rank as '<id>_rank', so "
+                    f"'{area['id']}' would be both an area and another area's rank. Rename it.",
                 )
             )
     issues += _survey_issues(data, inputs)
@@ -157,8 +170,15 @@ RANKING_COLUMNS = (
     "rank_in_group",
     "tier",
 )
-"""The ranking table's leading columns; a top-level node's id becomes a column after them."""
+"""The ranking table's leading columns; a top-level node's id becomes a column after them, and
+so does its rank (:func:`area_rank_column`)."""
 RESERVED_IDS = frozenset(RANKING_COLUMNS)
+AREA_RANK_SUFFIX = "_rank"
+
+
+def area_rank_column(area_id: str) -> str:
+    """The ranking table's column of a top-level area's rank within the level."""
+    return f"{area_id}{AREA_RANK_SUFFIX}"
 
 
 def _survey_issues(data: dict[str, Any], inputs: dict[str, Any]) -> list[Issue]:
