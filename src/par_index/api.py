@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from . import progress
 from ._version import __version__
 from .compute.score import score as _score
 from .errors import DataError, Issue
@@ -147,6 +148,7 @@ def score(
 
     index, path = _as_spec(spec)
     prepared = data if isinstance(data, InputData) else read_inputs(index, data)
+    progress.stage("scoring")
     results = _score(index, prepared, run_record(index, path, prepared))
     if draws > 0:
         from .compute.uncertainty import uncertainty as _uncertainty

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
-from . import api
+from . import api, progress
 from ._version import __version__
 from .errors import ParIndexError, format_issues
 from .io.writers import records
@@ -42,6 +45,23 @@ def _pairs(values: list[str]) -> dict[str, str]:
             raise typer.BadParameter(f"--input takes NAME=PATH. Got '{value}' instead.")
         pairs[name.strip()] = path.strip()
     return pairs
+
+
+@contextmanager
+def _progress(console: Console | None = None) -> Iterator[None]:
+    """A status line on stderr (what is being done, and how far a loop is) while the work
+    inside runs — only when stderr is a terminal, so pipes and logs stay clean."""
+    console = console or Console(stderr=True)
+    if not console.is_terminal:
+        yield
+        return
+    with console.status("") as status:
+
+        def show(what: str, fraction: float | None) -> None:
+            status.update(what if fraction is None else f"{what} · {fraction:.0%}")
+
+        with progress.listening(show):
+            yield
 
 
 CriteriaOption = Annotated[Path, typer.Option("--criteria", "-c", help="The criteria file (YAML).")]
@@ -84,9 +104,10 @@ def score(
     if criteria == Path():
         raise typer.BadParameter("--criteria FILE is required.")
     try:
-        results = api.score_files(
-            criteria, inputs or [], _pairs(input_pairs or []), out, draws=draws, seed=seed
-        )
+        with _progress():
+            results = api.score_files(
+                criteria, inputs or [], _pairs(input_pairs or []), out, draws=draws, seed=seed
+            )
     except ParIndexError as error:
         _fail(error)
         return
@@ -149,9 +170,10 @@ def uncertainty(
     if out is None:
         raise typer.BadParameter("--out FILE is required (.xlsx, .csv, .parquet or .json).")
     try:
-        result = api.uncertainty_files(
-            criteria, inputs or [], _pairs(input_pairs or []), out, draws=draws, seed=seed
-        )
+        with _progress():
+            result = api.uncertainty_files(
+                criteria, inputs or [], _pairs(input_pairs or []), out, draws=draws, seed=seed
+            )
     except ParIndexError as error:
         _fail(error)
         return
@@ -216,7 +238,8 @@ def demo(
     from .samples import run_demo
 
     try:
-        demo = run_demo(out)
+        with _progress():
+            demo = run_demo(out)
     except ParIndexError as error:
         _fail(error)
         return
@@ -308,14 +331,15 @@ def report(
 ) -> None:
     """The annual ranking report: a formatted workbook and a self-contained HTML page."""
     try:
-        paths = api.report(
-            results,
-            out,
-            previous=previous,
-            crosswalk=crosswalk,
-            lang=lang,
-            uncertainty=uncertainty,
-        )
+        with _progress():
+            paths = api.report(
+                results,
+                out,
+                previous=previous,
+                crosswalk=crosswalk,
+                lang=lang,
+                uncertainty=uncertainty,
+            )
     except ParIndexError as error:
         _fail(error)
         return

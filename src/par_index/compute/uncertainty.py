@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import progress
 from ..results import UNCERTAINTY_RANK_COLUMNS, Uncertainty
 from ..spec.index import IndexSpec
 from ..spec.measures import SurveyMeasure
@@ -235,6 +236,7 @@ def uncertainty(
     for first in range(0, draws, chunk):
         rows = slice(first, min(draws, first + chunk))
         count = rows.stop - rows.start
+        progress.advance(f"drawing {draws} replications", first, draws)
         raw: dict[str, np.ndarray] = {}
         if resample:
             assert boot is not None
@@ -254,6 +256,7 @@ def uncertainty(
         out.add(rows, score_batch(spec, data, batch))
         del batch, raw
 
+    progress.stage("leaving out each node in turn (sensitivity)")
     removal = removal_frame(spec, data, nodes, measured, chunk)
     survey = survey_frame(units, by_id, boot, spread, settings)
     unit_frame = units_frame(spec, units, nodes[0], tiers, out, survey, settings)

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import progress
 from ..errors import DataError, Issue, did_you_mean
 from ..spec.index import IndexSpec, SurveyInput, TableInput
 from ..spec.measures import (
@@ -193,6 +194,7 @@ def _read_one(
 
                 frame[column] = frame[column].astype(object).map(_as_id_text)
         return frame.reset_index(drop=True), info
+    progress.stage(f"reading {name} ({Path(source).name})")
     return read_raw_table(
         source,
         name,

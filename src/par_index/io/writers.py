@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .. import progress
 from ..errors import OutputError
 
 if TYPE_CHECKING:
@@ -191,6 +192,7 @@ def write_tables(
     """
     inputs = list(inputs)
     check_output(path, inputs)
+    progress.stage(f"writing {path.name}")
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
         return atomic_write(path, lambda tmp: _write_xlsx(tables, run, criteria, tmp))

@@ -63,6 +63,7 @@ def render_report(
     ``uncertainty`` (from :func:`par_index.uncertainty`, on the same criteria and inputs) adds
     each unit's 90 % rank interval to the ranking tables and profiles, a rank-interval chart
     per level and what the ranking hangs on; one computed from other data is refused."""
+    from .. import progress
     from . import charts
     from .context import build_context as _build
     from .excel import write_workbook
@@ -71,9 +72,13 @@ def render_report(
     if comparison is not None and comparison.current is not results:
         _check_same(results, comparison)
     out = Path(out_dir)
+    progress.stage("report: preparing the tables")
     ctx = _build(results, comparison, weak, lang, uncertainty)
+    progress.stage("report: drawing the charts")
     drawn = charts.all_charts(ctx)
+    progress.stage("report: writing the workbook")
     workbook = write_workbook(ctx, out / f"{report_name(results)}.xlsx")
+    progress.stage("report: writing the HTML page")
     html = write_html(ctx, drawn, out / "index.html")
     return {"xlsx": workbook, "html": html}
 
