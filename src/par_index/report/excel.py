@@ -427,7 +427,7 @@ def _ranking_sheet(
     t = ctx["t"]
     sheet = workbook.add_worksheet(sheet_name(f"{t['sheet_ranking']} - {level['label']}", taken))
     sheet.set_tab_color(NAVY)
-    subtitle = f"{level['label']} · {level['n']} {t['unit'].lower()}"
+    subtitle = f"{level['label']} · {t['n_units'].format(n=level['n'])}"
     if ctx["previous"]:
         subtitle += f" · {t['previous']}: {ctx['previous']['name']}"
     columns = ranking_columns(ctx, level)

@@ -168,6 +168,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "rank_interval_to": "Khoảng hạng 90\u00a0% — đến",
         "rank_median": "Hạng trung vị",
         "interval_short": "khoảng 90\u00a0%",
+        "n_units": "{n} đơn vị",
         "move_within": "Đổi hạng trong khoảng 90\u00a0%",
         "move_within_title": (
             "Hạng năm trước nằm trong khoảng hạng 90\u00a0% năm nay: thay đổi này chưa chắc là "
@@ -363,13 +364,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "rank_interval_to": "Rank interval 90% — to",
         "rank_median": "Median rank",
         "interval_short": "90% interval",
+        "n_units": "{n} units",
         "move_within": "Move within 90% interval",
         "move_within_title": (
             "Last year's rank lies within this year's 90% rank interval: the move may not be a "
             "real one"
         ),
         "moves_summary": (
-            "{within} of {moved} rank changes lie within this year's 90% interval (shown faded)."
+            "Rank changes within this year's 90% interval (shown faded): {within} of {moved}."
         ),
         "group_interval_from": "Rank in group, 90% interval — from",
         "group_interval_to": "Rank in group, 90% interval — to",
@@ -388,9 +390,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "interval_axis": "Rank",
         "interval_axis_relative": "Places from the published rank (▲ better)",
         "interval_summary": (
-            "Over {draws} replications, the median unit's 90% rank interval spans {median} "
-            "places (the widest {max}); {exact} units keep their rank; {flagged} units carry a "
-            "survey sample warning."
+            "Over {draws} replications: the median unit's 90% rank interval is {median} places "
+            "wide (the widest {max}); units keeping their rank in every draw: {exact}; with a "
+            "survey sample warning: {flagged}."
         ),
         "uncertainty": "How sure each rank is",
         "unc_draws": "Replications",
