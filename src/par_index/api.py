@@ -148,14 +148,13 @@ def score(
 
     index, path = _as_spec(spec)
     prepared = data if isinstance(data, InputData) else read_inputs(index, data)
+    record = run_record(index, path, prepared)
     progress.stage("scoring")
-    results = _score(index, prepared, run_record(index, path, prepared))
+    results = _score(index, prepared, record)
     if draws > 0:
         from .compute.uncertainty import uncertainty as _uncertainty
 
-        spread = _uncertainty(
-            index, prepared, draws=draws, seed=seed, run=run_record(index, path, prepared)
-        )
+        spread = _uncertainty(index, prepared, draws=draws, seed=seed, run=record)
         results = replace(results, uncertainty=spread)
     return results
 

@@ -44,14 +44,8 @@ def check_matches(results: Results, uncertainty: Uncertainty, where: str = "unce
     only_uncertainty = sorted(set(units.index) - set(ranking.index))
     for ids, side in ((only_results, "the results"), (only_uncertainty, "the uncertainty output")):
         if ids:
-            shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
-            issues.append(
-                Issue(
-                    "uncertainty_mismatch",
-                    where,
-                    f"{_units(len(ids))} only in {side}: {shown}.",
-                )
-            )
+            message = f"{_listed(ids)} only in {side}: {_some(ids)}."
+            issues.append(Issue("uncertainty_mismatch", where, message))
     common = ranking.index.intersection(units.index)
     if len(common) and not issues:
         mine = ranking.loc[common]
@@ -74,12 +68,11 @@ def check_matches(results: Results, uncertainty: Uncertainty, where: str = "unce
         ):
             if mask.any():
                 ids = list(common[mask])
-                shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
                 issues.append(
                     Issue(
                         "uncertainty_mismatch",
                         where,
-                        f"{_units(len(ids))} {what} than in the results: {shown}.",
+                        f"{_listed(ids)} {what} than in the results: {_some(ids)}.",
                     )
                 )
     if issues:
@@ -269,8 +262,15 @@ def method(uncertainty: Uncertainty, levels: list[Row], lang: str) -> Row:
     }
 
 
-def _units(count: int) -> str:
-    return f"{count} unit" if count == 1 else f"{count} units"
+def _listed(ids: list[str]) -> str:
+    """ "1 unit" / "214 units"."""
+    return "1 unit" if len(ids) == 1 else f"{len(ids)} units"
+
+
+def _some(ids: list[str], shown: int = 5) -> str:
+    """The first few ids, and how many more."""
+    more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
+    return ", ".join(ids[:shown]) + more
 
 
 def _names(uncertainty: Uncertainty, lang: str) -> dict[str, str]:
