@@ -10,10 +10,10 @@ Stages (all in this process, except the CLI):
 - read: ``par_index.read_inputs`` with the survey as .csv, then as .xlsx (the other three
   inputs are the same files in both);
 - measure: ``compute.measures.measure_values`` for every leaf of par-2025;
-- score: ``compute.engine.score_tree`` (measures, rules, aggregation, missing policies,
+- score: ``compute.engine.score_nominal`` (measures, rules, aggregation, missing policies,
   contributions and ranks: the whole tree);
 - rank: ``compute.rank.competition_rank`` over every node's scores, within level and within
-  level × group, as ``score_tree`` does it;
+  level × group, as ``score_nominal`` does it;
 - assemble: ``compute.score.detail_frame`` + ``ranking_frame``; and ``par_index.score`` on the
   already-read data (= score + assemble + run record, i.e. the api minus the read);
 - write: ``io.writers.write_results`` to .xlsx and to .csv;
@@ -100,14 +100,14 @@ def ranking_basis(spec: par_index.IndexSpec, scores: np.ndarray) -> np.ndarray:
     return scores if decimals is None else round_half_up(scores, decimals)
 
 
-def score_tree(spec: par_index.IndexSpec, data: par_index.InputData) -> tuple[list[Any], Any]:
-    """``engine.score_tree``'s nodes and tiers (it may also return warnings)."""
-    out = engine.score_tree(spec, data)
+def score_nodes(spec: par_index.IndexSpec, data: par_index.InputData) -> tuple[list[Any], Any]:
+    """``engine.score_nominal``'s nodes and tiers (it also returns warnings and raw values)."""
+    out = engine.score_nominal(spec, data)
     return out[0], out[1]
 
 
 def rank_every_node(spec: par_index.IndexSpec, data: par_index.InputData, nodes: list[Any]) -> int:
-    """The ranking loop of ``score_tree``, alone: within level, and within level × group."""
+    """The ranking loop of ``score_nominal``, alone: within level, and within level × group."""
     level = data.units["level"].to_numpy(dtype=object)
     group = data.units["group"].to_numpy(dtype=object)
     keys = np.array([f"{lv}\0{g}" for lv, g in zip(level, group, strict=True)], dtype=object)
@@ -259,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
             "read (survey .xlsx)", lambda: par_index.read_inputs(spec, xlsx_sources)
         )
     n_leaves = bench.stage("measure (every leaf)", lambda: measure_every_leaf(spec, data))
-    nodes, tiers = bench.stage("score (engine.score_tree)", lambda: score_tree(spec, data))
+    nodes, tiers = bench.stage("score (engine.score_nominal)", lambda: score_nodes(spec, data))
     bench.stage("rank (competition_rank, all nodes)", lambda: rank_every_node(spec, data, nodes))
     bench.stage(
         "assemble (detail + ranking frames)",

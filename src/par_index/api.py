@@ -20,6 +20,7 @@ import pandas as pd
 
 from . import progress
 from ._version import __version__
+from .compute.engine import score_nominal
 from .compute.score import score as _score
 from .errors import DataError, Issue
 from .io.inputs import TableSource, read_inputs
@@ -150,11 +151,12 @@ def score(
     prepared = data if isinstance(data, InputData) else read_inputs(index, data)
     record = run_record(index, path, prepared)
     progress.stage("scoring")
-    results = _score(index, prepared, record)
+    nominal = score_nominal(index, prepared)
+    results = _score(index, prepared, record, nominal)
     if draws > 0:
         from .compute.uncertainty import uncertainty as _uncertainty
 
-        spread = _uncertainty(index, prepared, draws=draws, seed=seed, run=record)
+        spread = _uncertainty(index, prepared, draws=draws, seed=seed, run=record, nominal=nominal)
         results = replace(results, uncertainty=spread)
     return results
 

@@ -580,4 +580,8 @@ def test_score_with_draws_carries_the_same_uncertainty_as_uncertainty() -> None:
     pd.testing.assert_frame_equal(results.uncertainty.units, alone.units, check_exact=True)
     pd.testing.assert_frame_equal(results.uncertainty.removal, alone.removal, check_exact=True)
     assert "rank 90 %" in results._repr_html_()
-    assert pi.score(PAR, inputs).uncertainty is None  # pi.score draws only when asked
+    plain = pi.score(PAR, inputs)
+    assert plain.uncertainty is None  # pi.score draws only when asked
+    # one nominal scoring serves both: the tables are those of a run without draws
+    pd.testing.assert_frame_equal(results.ranking, plain.ranking, check_exact=True)
+    pd.testing.assert_frame_equal(results.detail, plain.detail, check_exact=True)

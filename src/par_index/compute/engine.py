@@ -7,7 +7,7 @@ A :class:`Batch` scores many draws at once (rank uncertainty): every per-unit ar
 carry a leading axis of draws, shape (D, U) instead of (U,). Rules work elementwise, relative
 rules and imputation reduce over the last axis, and aggregation stacks children on a new
 axis 0, so one pass over the tree scores the whole batch. A batch keeps no per-unit status,
-action or issues: those belong to the nominal run, which :func:`score_tree` does alone.
+action or issues: those belong to the nominal run, which :func:`score_nominal` does alone.
 """
 
 from __future__ import annotations
@@ -707,19 +707,15 @@ def assign_tiers(spec: IndexSpec, scores: np.ndarray) -> np.ndarray:
     return np.array([None if i < 0 else names[i] for i in index], dtype=object)
 
 
-def score_tree(
-    spec: IndexSpec, data: InputData
-) -> tuple[list[NodeScores], np.ndarray, list[Issue]]:
-    """Score every node: the flattened results (root first), the root's tiers, and warnings
-    (things that are not errors but a reader should see)."""
-    nodes, tiers, warnings, _ = score_nominal(spec, data)
-    return nodes, tiers, warnings
+Nominal = tuple[list["NodeScores"], np.ndarray, list[Issue], dict[str, "MeasureValues"]]
+"""What :func:`score_nominal` gives: nodes (root first), the root's tiers, warnings, and each
+leaf's measured raw values."""
 
 
-def score_nominal(
-    spec: IndexSpec, data: InputData
-) -> tuple[list[NodeScores], np.ndarray, list[Issue], dict[str, MeasureValues]]:
-    """:func:`score_tree`, plus each leaf's measured raw values (for a :class:`Batch`)."""
+def score_nominal(spec: IndexSpec, data: InputData) -> Nominal:
+    """Score every node: the flattened results (root first), the root's tiers, warnings
+    (things that are not errors but a reader should see), and each leaf's measured raw values
+    (for a :class:`Batch`)."""
     scorer = _Scorer(spec, data)
     root = scorer.score_node(spec.as_root(), 0, None, np.ones(scorer.n, dtype=bool), spec.missing)
     if scorer.missing_issues:

@@ -11,7 +11,7 @@ from ..results import DETAIL_COLUMNS, RANKING_LEAD, UNIT_COLUMNS, Results
 from ..spec.checks import area_rank_column
 from ..spec.index import IndexSpec
 from ..tables import InputData
-from .engine import NodeScores, score_tree
+from .engine import NodeScores, Nominal, score_nominal
 
 
 def _nan(n: int) -> np.ndarray:
@@ -122,9 +122,15 @@ def ranking_frame(
     return _int_ranks(frame.reset_index(drop=True), area_ranks)
 
 
-def score(spec: IndexSpec, data: InputData, run: dict[str, Any] | None = None) -> Results:
-    """Score every unit on every node of ``spec`` and rank them within their level."""
-    nodes, tiers, warnings = score_tree(spec, data)
+def score(
+    spec: IndexSpec,
+    data: InputData,
+    run: dict[str, Any] | None = None,
+    nominal: Nominal | None = None,
+) -> Results:
+    """Score every unit on every node of ``spec`` and rank them within their level
+    (``nominal``: the tree already scored by :func:`~.engine.score_nominal`, reused)."""
+    nodes, tiers, warnings, _ = nominal if nominal is not None else score_nominal(spec, data)
     run = dict(run or {})
     run["warnings"] = [str(w) for w in warnings]
     return Results(

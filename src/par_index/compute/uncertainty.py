@@ -34,7 +34,7 @@ from ..spec.rules import Rule, Threshold
 from ..spec.uncertainty import RuleAlternative, UncertaintySpec
 from ..tables import InputData
 from .bootstrap import Z95, SurveyBootstrap
-from .engine import Batch, NodeScores, ranking_basis, score_batch, score_nominal
+from .engine import Batch, NodeScores, Nominal, ranking_basis, score_batch, score_nominal
 from .measures import MeasureValues
 from .rank import competition_rank_rows, group_keys
 from .rules import first_match
@@ -203,16 +203,18 @@ def uncertainty(
     draws: int = 1000,
     seed: int = 0,
     run: dict[str, Any] | None = None,
+    nominal: Nominal | None = None,
 ) -> Uncertainty:
     """Score ``draws`` replications of the index varied as ``spec.uncertainty`` declares and
-    summarise every unit's score and rank; ``seed`` fixes every random draw."""
+    summarise every unit's score and rank; ``seed`` fixes every random draw. ``nominal``: the
+    tree already scored by :func:`~.engine.score_nominal` (by ``score``), reused."""
     if draws < 1:
         raise ValueError(f"draws must be at least 1. Got {draws} instead.")
     if seed < 0:
         raise ValueError(f"seed must be a non-negative integer. Got {seed} instead.")
     started = time.perf_counter()
     settings = spec.uncertainty
-    nodes, tiers, warnings, measured = score_nominal(spec, data)
+    nodes, tiers, warnings, measured = nominal or score_nominal(spec, data)
     by_id = {r.node.id: r for r in nodes}
     units = data.units
     n = len(units)
