@@ -242,3 +242,18 @@ def test_ratio_measure_text_joins_several_columns_across_tables() -> None:
     assert context_module.measure_text(node, "en") == (
         "ratio (a + b) / (c + d) (tables processing / reg) × 1,000"
     )
+
+
+def test_group_stats_of_each_level(samples, ctx):
+    ranking = samples.r25.ranking
+    for level in ctx["levels"]:
+        frame = ranking[ranking["level"] == level["id"]]
+        expected = frame.groupby("group")["score"]
+        stats = {g["group"]: g for g in level["group_stats"]}
+        assert set(stats) == set(frame["group"].dropna())
+        for group, scores in expected:
+            assert stats[group]["n"] == len(scores)
+            assert stats[group]["mean"] == pytest.approx(scores.mean(), rel=1e-12)
+            assert stats[group]["best"] == scores.max() and stats[group]["worst"] == scores.min()
+            best = frame.loc[scores.idxmax(), "unit_name"]
+            assert stats[group]["best_unit"] == best

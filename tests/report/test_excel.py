@@ -222,3 +222,21 @@ def test_sheet_names_are_valid_and_unique():
     names = [excel.sheet_name(n, taken) for n in ["a/b:c", "A/B:C", "x" * 40, "x" * 40, "'q'"]]
     assert len({n.lower() for n in names}) == len(names)
     assert all(len(n) <= 31 and not re.search(r"[\[\]:*?/\\]", n) for n in names)
+
+
+def test_group_key_under_the_ranking(book, samples):
+    sheet = book["Xếp hạng - Xã, phường"]
+    cells = [(c.row, c.column, c.value) for row in sheet.iter_rows() for c in row if c.value]
+    title = next((r, col) for r, col, v in cells if v == "Theo nhóm")
+    communes = samples.r25.level("commune")
+    found = {}
+    row = title[0] + 2
+    while sheet.cell(row, title[1]).value:
+        found[sheet.cell(row, title[1]).value] = (
+            sheet.cell(row, title[1] + 1).value,
+            sheet.cell(row, title[1] + 2).value,
+        )
+        row += 1
+    for group, frame in communes.groupby("group"):
+        assert found[group][0] == len(frame)
+        assert found[group][1] == pytest.approx(frame["score"].mean(), rel=1e-12)

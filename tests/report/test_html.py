@@ -226,3 +226,10 @@ def test_profile_chart_marks_follow_the_shares(samples):
     full = frame.x(100) - frame.x(0)
     for width, area in zip(widths, items, strict=True):
         assert width == pytest.approx(area["share"] * full, abs=0.01)
+
+
+def test_group_averages_in_the_summary(report, samples):
+    tables = re.findall(r'<table class="data compact group-stats">.*?</table>', report.html, re.S)
+    assert len(tables) == 2  # departments (Sở / Cơ quan khác) and communes (Xã / Phường / …)
+    groups = set(re.findall(r'<tr data-group="([^"]+)">', "".join(tables)))
+    assert groups == set(samples.r25.ranking["group"].dropna())

@@ -781,6 +781,7 @@ def _level(
             }
     groups = sorted({r["group"] for r in rows if r["group"] is not None})
     return {
+        "group_stats": [_group_stats(g, [r for r in rows if r["group"] == g]) for g in groups],
         "id": level,
         "label": i18n.level_label(level, lang),
         "anchor": "level-" + re.sub(r"[^A-Za-z0-9_-]", "-", level),
@@ -796,6 +797,23 @@ def _level(
         "change": change,
         "groups": groups,
         "has_groups": bool(groups),
+    }
+
+
+def _group_stats(group: str, rows: list[Row]) -> Row:
+    """A group of a level at a glance (reports quote regional and group averages): its units,
+    mean, best and lowest total, with the units that hold them."""
+    scored = [r for r in rows if r["score"] is not None]
+    best = max(scored, key=lambda r: r["score"], default=None)
+    worst = min(scored, key=lambda r: r["score"], default=None)
+    return {
+        "group": group,
+        "n": len(rows),
+        "mean": _stats(r["score"] for r in rows)["mean"],
+        "best": best["score"] if best else None,
+        "best_unit": best["unit_name"] if best else None,
+        "worst": worst["score"] if worst else None,
+        "worst_unit": worst["unit_name"] if worst else None,
     }
 
 

@@ -442,6 +442,8 @@ def _ranking_sheet(
         footer=footer,
     )
     _tier_key(sheet, formats, ctx, level, last + 2)
+    if len(level["group_stats"]) > 1:
+        _group_key(sheet, formats, ctx, level, last + 4 + len(level["tier_counts"]))
 
 
 def _tier_key(
@@ -454,6 +456,23 @@ def _tier_key(
             sheet, row + i, 2, f"{tier['name']} ({tier['rule']})", formats.tier(tier["color"])
         )
         sheet.write_number(row + i, 3, tier["count"], formats.kinds["integer"])
+
+
+def _group_key(
+    sheet: Any, formats: Formats, ctx: dict[str, Any], level: dict[str, Any], row: int
+) -> None:
+    """Below the tier key: each group's units, mean, best and lowest total."""
+    t = ctx["t"]
+    write_text(sheet, row, 2, t["by_group"], formats.bold_text)
+    heads = (t["group"], t["units"], t["mean"], t["best"], t["worst"])
+    for j, head in enumerate(heads):
+        write_text(sheet, row + 1, 2 + j, head, formats.header)
+    for i, group in enumerate(level["group_stats"], start=row + 2):
+        write_text(sheet, i, 2, group["group"], formats.text)
+        write_cell(sheet, i, 3, group["n"], "integer", formats)
+        write_cell(sheet, i, 4, group["mean"], "number", formats)
+        write_cell(sheet, i, 5, group["best"], "number", formats)
+        write_cell(sheet, i, 6, group["worst"], "number", formats)
 
 
 def _area_sheet(

@@ -169,6 +169,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "rank_median": "Hạng trung vị",
         "interval_short": "khoảng 90\u00a0%",
         "n_units": "{n} đơn vị",
+        "by_group": "Theo nhóm",
         "move_within": "Đổi hạng trong khoảng 90\u00a0%",
         "move_within_title": (
             "Hạng năm trước nằm trong khoảng hạng 90\u00a0% năm nay: thay đổi này chưa chắc là "
@@ -365,6 +366,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "rank_median": "Median rank",
         "interval_short": "90% interval",
         "n_units": "{n} units",
+        "by_group": "By group",
         "move_within": "Move within 90% interval",
         "move_within_title": (
             "Last year's rank lies within this year's 90% rank interval: the move may not be a "
