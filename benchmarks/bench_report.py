@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Time the annual report (``par_index.report.render_report``) and measure what it writes: on
+"""Time the annual report (``par_index.annual_report.render_report``) and measure what it writes: on
 the sample province (2025 against 2024 through the crosswalk, weak indicators, rank intervals)
 and on the national-scale case (benchmarks/national.py: 3,341 units; weak indicators and rank
 intervals, no previous year).
@@ -29,7 +29,7 @@ import _common as common
 import national
 
 import par_index
-from par_index.report import render_report
+from par_index.annual_report import render_report
 
 
 def sizes(paths: dict[str, Path]) -> dict[str, Any]:

@@ -234,15 +234,15 @@ def report(
     or a file written by ``par-index uncertainty``, on the same criteria and inputs) or else
     from the results themselves when ``par-index score`` drew them; weak indicators are always
     included."""
+    from .annual_report import render_report
     from .compute.weak import low_ranking as _low_ranking
-    from .report import render_report
 
     current = _results(results)
     comparison = compare(current, previous, crosswalk) if previous is not None else None
     spread = uncertainty if uncertainty is not None else current.uncertainty
     if spread is not None and not isinstance(spread, Uncertainty):
+        from .annual_report.intervals import check_matches
         from .io.results_reader import read_uncertainty
-        from .report.intervals import check_matches
 
         source = str(spread)
         spread = read_uncertainty(spread)

@@ -90,9 +90,9 @@ def run_demo(out: Path) -> Demo:
     """Score both sample years with the bundled criteria as ``par-index score`` does (rank
     intervals drawn), and write the 2025 annual report (changes since 2024 through the
     crosswalk, weak indicators, rank intervals) into ``out``."""
+    from .annual_report import render_report
     from .api import DEFAULT_DRAWS, compare, low_ranking, score_files
     from .io.writers import write_frame_csv
-    from .report import render_report
 
     written = []
     scored = {}

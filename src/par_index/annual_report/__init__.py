@@ -1,7 +1,7 @@
 """The annual report: a formatted Excel workbook and a self-contained HTML report.
 
 >>> import par_index as pi
->>> from par_index.report import render_report
+>>> from par_index.annual_report import render_report
 >>> r25 = pi.score(pi.bundled_path("criteria/par-2025.yaml"), pi.sample_inputs(2025))
 >>> paths = render_report(r25, "report-2025/")              # doctest: +SKIP
 >>> sorted(paths)                                            # doctest: +SKIP

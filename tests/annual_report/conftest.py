@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import par_index as pi
-from par_index.report import render_report
+from par_index.annual_report import render_report
 
 
 @pytest.fixture(scope="session")

@@ -323,8 +323,9 @@ def _write(ctx: dict[str, Any], path: Path) -> None:
             _changes_sheet(workbook, formats, ctx, taken, footer)
         if ctx["weak_given"]:
             _weak_sheet(workbook, formats, ctx, taken, footer)
-        if ctx["uncertainty"]:
+        if _intervals_shown(ctx):
             _uncertainty_sheet(workbook, formats, ctx, taken, footer)
+        if ctx["uncertainty"]:
             _sensitivity_sheet(workbook, formats, ctx, taken, footer)
         _method_sheet(workbook, formats, ctx, taken, footer)
         _run_sheet(workbook, formats, ctx, taken, footer)
@@ -369,7 +370,7 @@ def ranking_columns(ctx: dict[str, Any], level: dict[str, Any]) -> list[Column]:
                         min_width=10,
                     )
                 ]
-                if ctx["uncertainty"]
+                if _intervals_shown(ctx)
                 else []
             ),
             Column(t["previous_score"].format(year=year), lambda r: r["score_previous"], "number"),
@@ -379,7 +380,7 @@ def ranking_columns(ctx: dict[str, Any], level: dict[str, Any]) -> list[Column]:
         columns.append(
             Column(t["rank_in_group"], lambda r: r["rank_in_group"], "integer", min_width=8)
         )
-    if ctx["uncertainty"]:
+    if _intervals_shown(ctx):
         columns += interval_columns(ctx)
     for i, area in enumerate(level["areas"]):
         header = f"{area['name']} (/{_maxima_label(area['maxima'], lang)})"
@@ -394,6 +395,12 @@ def ranking_columns(ctx: dict[str, Any], level: dict[str, Any]) -> list[Column]:
             )
         )
     return columns
+
+
+def _intervals_shown(ctx: dict[str, Any]) -> bool:
+    """Rank intervals are shown when there are some and the draws varied something (else every
+    interval is the rank itself: the sensitivity still is)."""
+    return bool(ctx["uncertainty"] and ctx["uncertainty"]["varies"])
 
 
 def interval_columns(ctx: dict[str, Any]) -> list[Column]:

@@ -1,4 +1,4 @@
-"""Rank intervals in the report (report/intervals.py): the uncertainty output matched to the
+"""Rank intervals in the report (annual_report/intervals.py): the uncertainty output matched to the
 results, shown in the ranking tables, profiles, chart, method and workbook — and refused when it
 was computed from other criteria or data."""
 
@@ -16,12 +16,12 @@ import pytest
 from typer.testing import CliRunner
 
 import par_index as pi
+from par_index.annual_report import build_context, charts, excel, i18n
+from par_index.annual_report.intervals import SENSITIVITY_N
 from par_index.cli import app
 from par_index.errors import DataError
 from par_index.io.results_reader import read_uncertainty
 from par_index.io.writers import write_results, write_tables
-from par_index.report import build_context, charts, excel, i18n
-from par_index.report.intervals import SENSITIVITY_N
 from par_index.spec.loader import dump_spec
 
 from .test_excel import FIRST, HEADER, headers
@@ -378,3 +378,21 @@ def test_rank_changes_within_this_years_interval_are_marked(samples, ctx, report
         if sheet.cell(r, col["Mã"]).value in units.index
     }
     assert {u for u, v in marks.items() if v == "Có"} == expected & set(marks)
+
+
+def test_when_nothing_varies_only_the_sensitivity_is_shown(samples, tmp_path):
+    spec = samples.r25.spec
+    still = spec.model_copy(
+        update={"uncertainty": spec.uncertainty.model_copy(update={"survey": False})}
+    )
+    results = pi.score(still, pi.sample_inputs(2025), draws=20)
+    ctx = build_context(results, uncertainty=results.uncertainty)
+    assert ctx["uncertainty"]["varies"] is False
+    assert all(r["interval"] is None for lv in ctx["levels"] for r in lv["rows"])
+    assert ctx["uncertainty"]["sensitivity"]  # what the ranking hangs on is still worth showing
+    paths = pi.report(results, tmp_path / "still")
+    html = paths["html"].read_text(encoding="utf-8")
+    assert 'class="num interval"' not in html and "interval-chart" not in html
+    assert 'id="uncertainty"' in html and "sensitivity" in html
+    sheets = openpyxl.load_workbook(paths["xlsx"]).sheetnames
+    assert "Độ nhạy" in sheets and "Độ tin cậy hạng" not in sheets

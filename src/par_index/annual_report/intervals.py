@@ -249,6 +249,7 @@ def method(uncertainty: Uncertainty, levels: list[Row], lang: str) -> Row:
             ]
     draws = integer(info.get("draws")) or uncertainty.draws
     return {
+        "varies": varies(uncertainty),
         "draws": draws,
         "draws_text": i18n.fmt_number(draws, lang, 0),
         "seed": integer(info.get("seed")),
@@ -260,6 +261,20 @@ def method(uncertainty: Uncertainty, levels: list[Row], lang: str) -> Row:
         "note": t["unc_note"].format(draws=i18n.fmt_number(draws, lang, 0)),
         "computed": text(uncertainty.run.get("time_utc")),
     }
+
+
+def varies(uncertainty: Uncertainty) -> bool:
+    """Whether the draws varied anything (a survey resampled, weights, method alternatives);
+    if not, every rank interval is the rank itself."""
+    info = uncertainty.run.get("uncertainty") or {}
+    if not isinstance(info, dict):
+        info = {}
+    settings = uncertainty.spec.uncertainty
+    return bool(
+        info.get("survey", settings.survey and len(uncertainty.survey) > 0)
+        or settings.weights
+        or settings.alternatives
+    )
 
 
 def _listed(ids: list[str]) -> str:

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import openpyxl
 import pytest
 
-from par_index.report import build_context, excel
+from par_index.annual_report import build_context, excel
 
 from .conftest import HOSTILE, HOSTILE_AREA
 

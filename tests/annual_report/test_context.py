@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from par_index.report import build_context, i18n
-from par_index.report import context as context_module
+from par_index.annual_report import build_context, i18n
+from par_index.annual_report import context as context_module
 from par_index.spec.nodes import Node
 
 

@@ -10,8 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from par_index.report import build_context, charts, i18n, report_name
-from par_index.report.html import render_html
+from par_index.annual_report import build_context, charts, i18n, report_name
+from par_index.annual_report.html import render_html
 
 from .conftest import HOSTILE, HOSTILE_AREA
 

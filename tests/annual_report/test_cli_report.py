@@ -47,3 +47,13 @@ def test_report_command_writes_both_files(tmp_path: Path) -> None:
         app, ["report", str(tmp_path / "r25.xlsx"), "--out", str(tmp_path / "r2"), "--lang", "fr"]
     )
     assert bad.exit_code == 1 and "Traceback" not in bad.output
+
+
+def test_pi_report_stays_the_function_after_a_report(tmp_path: Path) -> None:
+    # the package's report subpackage was called `report` too: importing it on the first call
+    # rebound par_index.report to the module, and a second pi.report(...) failed
+    r25 = pi.score(pi.bundled_path("criteria/par-2025.yaml"), pi.sample_inputs(2025))
+    first = pi.report(r25, tmp_path / "one")
+    second = pi.report(r25, tmp_path / "two")
+    assert first["html"].exists() and second["html"].exists()
+    assert callable(pi.report) and pi.report.__module__ == "par_index.api"

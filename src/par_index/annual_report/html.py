@@ -13,7 +13,7 @@ def environment(lang: str) -> Any:
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("par_index", "report/templates"),
+        loader=jinja2.PackageLoader("par_index", "annual_report/templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

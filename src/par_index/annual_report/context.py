@@ -387,7 +387,10 @@ def build_context(
     spec = results.spec
     if uncertainty is not None:
         intervals.check_matches(results, uncertainty)
-    unit_intervals = intervals.unit_intervals(uncertainty, lang) if uncertainty else {}
+    shown = uncertainty is not None and intervals.varies(uncertainty)
+    unit_intervals = (
+        intervals.unit_intervals(uncertainty, lang) if uncertainty is not None and shown else {}
+    )
     names = {node.id: node_name(node, lang) for node, _, _ in spec.iter_nodes()}
     names[spec.id] = node_name(spec, lang)
     area_of: dict[str, str] = {}
@@ -480,7 +483,7 @@ def build_context(
             rows.append(row)
         intervals.mark_moves(rows)
         level_ctx = _level(level, rows, area_ids, areas, tiers, comparison, lang, n)
-        level_ctx["intervals"] = intervals.level_summary(rows) if uncertainty else None
+        level_ctx["intervals"] = intervals.level_summary(rows) if shown else None
         levels.append(level_ctx)
         for row in rows:
             profiles.append(
