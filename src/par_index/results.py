@@ -196,6 +196,14 @@ class Comparison:
             )
         return "\n".join(parts)
 
+    def __repr__(self) -> str:
+        changed = int((~self.nodes["comparable"].astype(bool)).sum())
+        return (
+            f"<Comparison {self.current.spec.id} vs {self.previous.spec.id}: "
+            f"{self.changes['unit_id'].nunique()} units, {changed} nodes not comparable, "
+            f"{len(self.units)} units in one year only>"
+        )
+
 
 @dataclass(frozen=True)
 class WeakReport:
@@ -213,6 +221,10 @@ class WeakReport:
 
     def to_frame(self, kind: str = "weak") -> pd.DataFrame:
         return self.tables()[kind].copy()
+
+    def __repr__(self) -> str:
+        units = self.weak["unit_id"].nunique() if len(self.weak) else 0
+        return f"<WeakReport: {len(self.weak)} weak indicators in {units} units (cut {self.cut})>"
 
     def to_excel(self, path: str | Path) -> Path:
         from .io.writers import write_tables

@@ -538,3 +538,10 @@ def test_cli_compare_on_the_samples(tmp_path: Path) -> None:
     assert total.loc["S02", "score_previous"] == pytest.approx(
         (totals[s02["previous_unit_id"]].to_numpy() * s02["weight"]).sum() / s02["weight"].sum(),
         rel=1e-12)
+
+
+def test_repr_is_a_one_line_summary(merged: Comparison) -> None:
+    text = repr(merged)
+    changed = int((~merged.nodes["comparable"]).sum())
+    assert text.startswith(f"<Comparison {merged.current.spec.id} vs {merged.previous.spec.id}:")
+    assert f"{changed} nodes not comparable" in text and "\n" not in text

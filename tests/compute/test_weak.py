@@ -301,3 +301,11 @@ def test_cli_weak_on_the_samples(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["weak", str(results), "--out", str(out_k), "--bottom-k", "3",
                               "--bottom-share", "0.5"])
     assert bad.exit_code == 1 and "Traceback" not in bad.output
+
+
+def test_repr_is_a_one_line_summary(yes_no: Results) -> None:
+    report = par_index.low_ranking(yes_no)
+    text = repr(report)
+    units = report.weak["unit_id"].nunique()
+    assert text.startswith(f"<WeakReport: {len(report.weak)} weak indicators in {units} units")
+    assert "\n" not in text
