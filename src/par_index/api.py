@@ -240,13 +240,19 @@ def report(
     current = _results(results)
     comparison = compare(current, previous, crosswalk) if previous is not None else None
     spread = uncertainty if uncertainty is not None else current.uncertainty
+    source = "uncertainty"
     if spread is not None and not isinstance(spread, Uncertainty):
-        from .annual_report.intervals import check_matches
         from .io.results_reader import read_uncertainty
 
         source = str(spread)
         spread = read_uncertainty(spread)
+    if spread is not None and spread is not current.uncertainty:
+        from dataclasses import replace
+
+        from .annual_report.intervals import check_matches
+
         check_matches(current, spread, source)
+        current = replace(current, uncertainty=spread)  # the weak list marks small samples
     weak = _low_ranking(current, bottom_share=bottom_share, comparison=comparison)
     return render_report(
         current,

@@ -396,3 +396,30 @@ def test_when_nothing_varies_only_the_sensitivity_is_shown(samples, tmp_path):
     assert 'id="uncertainty"' in html and "sensitivity" in html
     sheets = openpyxl.load_workbook(paths["xlsx"]).sheetnames
     assert "Độ nhạy" in sheets and "Độ tin cậy hạng" not in sheets
+
+
+def test_weak_indicators_on_a_small_sample_are_marked_in_the_report(samples, tmp_path):
+    # every indicator short of the level's best is "weak" here, so 14052's survey ones are too
+    paths = pi.report(samples.r25, tmp_path / "weak", uncertainty=samples.unc, bottom_share=1.0)
+    survey = samples.unc.survey
+    flagged = set(
+        zip(
+            survey.loc[survey["flag_n"] | survey["flag_margin"], "unit_id"],
+            survey.loc[survey["flag_n"] | survey["flag_margin"], "node_id"],
+            strict=True,
+        )
+    )
+    sheet = openpyxl.load_workbook(paths["xlsx"])["Chỉ tiêu yếu"]
+    col = headers(sheet)
+    marked, listed = set(), set()
+    for row in range(FIRST, sheet.max_row + 1):
+        unit = sheet.cell(row, col["Mã"]).value
+        if unit is None:
+            continue
+        node = sheet.cell(row, col["Chỉ tiêu"]).value
+        listed.add((unit, node))
+        if sheet.cell(row, col["Cảnh báo mẫu khảo sát"]).value == "Có":
+            marked.add((unit, node))
+    names = {n.id: n.name for n, _, _ in samples.r25.spec.iter_nodes()}
+    expected = {(u, names[n]) for u, n in flagged} & listed
+    assert marked == expected and marked  # 14052's thu_tuc, phan_anh, ket_qua, tiep_can

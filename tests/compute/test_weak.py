@@ -309,3 +309,34 @@ def test_repr_is_a_one_line_summary(yes_no: Results) -> None:
     units = report.weak["unit_id"].nunique()
     assert text.startswith(f"<WeakReport: {len(report.weak)} weak indicators in {units} units")
     assert "\n" not in text
+
+
+def test_weak_survey_indicators_on_a_small_sample_are_marked() -> None:
+    # par-2025 flags a survey indicator under 30 respondents: commune 14052 has 12
+    results = par_index.score(
+        par_index.bundled_path("criteria/par-2025.yaml"), par_index.sample_inputs(2025), draws=30
+    )
+    assert results.uncertainty is not None
+    report = par_index.low_ranking(results, below_share=1.0)
+    survey = results.uncertainty.survey
+    flagged = set(
+        zip(
+            survey.loc[survey["flag_n"] | survey["flag_margin"], "unit_id"],
+            survey.loc[survey["flag_n"] | survey["flag_margin"], "node_id"],
+            strict=True,
+        )
+    )
+    marked = set(
+        zip(
+            report.weak.loc[report.weak["small_sample"], "unit_id"],
+            report.weak.loc[report.weak["small_sample"], "node_id"],
+            strict=True,
+        )
+    )
+    assert marked and marked <= flagged
+    shown = set(zip(report.weak["unit_id"], report.weak["node_id"], strict=True))
+    assert marked == flagged & shown
+    # without the rank uncertainty nothing is marked
+    plain = par_index.low_ranking(par_index.score(
+        par_index.bundled_path("criteria/par-2025.yaml"), par_index.sample_inputs(2025)))
+    assert not plain.weak["small_sample"].any()

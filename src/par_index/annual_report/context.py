@@ -866,6 +866,7 @@ def _profile(
             "lost_vs_best": value(w["points_lost_vs_best"]),
             "score_change": value(w.get("score_change")),
             "fell": bool(w.get("fell")) if w.get("fell") is not None else False,
+            "small_sample": bool(w.get("small_sample")),
             "comparable": node_comparable.get(str(w["node_id"])),
         }
         for w in weak

@@ -666,6 +666,10 @@ def _weak_sheet(
                 t["fell_flag"], lambda r: t["yes"] if r["fell"] else t["no"], "bool", min_width=9
             ),
         ]
+    if _intervals_shown(ctx):
+        columns.append(
+            Column(t["flag"], lambda r: t["yes"] if r["small_sample"] else t["no"], "bool")
+        )
     subtitle = t["weak_note"].format(cut=ctx["weak_cut"])
     write_table(
         sheet,

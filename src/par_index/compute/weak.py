@@ -31,6 +31,7 @@ WEAK_COLUMNS = [
     "points_lost_vs_best",
     "score_change",
     "fell",
+    "small_sample",
 ]
 
 
@@ -88,6 +89,24 @@ def in_cut(leaves: pd.DataFrame, cut: dict[str, Any]) -> pd.Series:
     return pd.Series(inside, index=leaves.index, dtype=bool)
 
 
+def _small_sample(results: Results, leaves: pd.DataFrame) -> np.ndarray:
+    """Whether each unit × indicator is a survey result the rank uncertainty flagged (too few
+    respondents or too wide a margin): such a weakness may be the sample's, not the unit's."""
+    spread = results.uncertainty
+    if spread is None or not len(spread.survey):
+        return np.zeros(len(leaves), dtype=bool)
+    survey = spread.survey
+    flagged = survey[_true(survey["flag_n"]) | _true(survey["flag_margin"])]
+    keys = set(zip(flagged["unit_id"].astype(str), flagged["node_id"].astype(str), strict=True))
+    pairs = zip(leaves["unit_id"].astype(str), leaves["node_id"].astype(str), strict=True)
+    return np.array([pair in keys for pair in pairs], dtype=bool)
+
+
+def _true(column: pd.Series) -> pd.Series:
+    """Booleans however a file gave them back (True, "True", 1)."""
+    return column.astype(str).str.lower().isin(["true", "1"])
+
+
 def low_ranking(
     results: Results,
     *,
@@ -98,7 +117,8 @@ def low_ranking(
     comparison: Comparison | None = None,
 ) -> WeakReport:
     """Each unit's weak indicators (ordered by points at stake), its strongest ones, and the
-    indicators where each level as a whole loses most points."""
+    indicators where each level as a whole loses most points. ``small_sample`` marks a survey
+    indicator the results' rank uncertainty flagged (when they carry one)."""
     cut = _cut(bottom_share, bottom_k, below_share)
     leaves = _leaf_table(results)
     if comparison is not None:
@@ -108,6 +128,7 @@ def low_ranking(
     else:
         leaves["score_change"] = np.nan
     leaves["fell"] = leaves["score_change"] < -TOLERANCE
+    leaves["small_sample"] = _small_sample(results, leaves)
     at_top = leaves["score"] >= leaves["level_best"] - TOLERANCE
     weak = leaves[in_cut(leaves, cut) & ~at_top]
     weak = weak.sort_values(
