@@ -423,3 +423,22 @@ def test_weak_indicators_on_a_small_sample_are_marked_in_the_report(samples, tmp
     names = {n.id: n.name for n, _, _ in samples.r25.spec.iter_nodes()}
     expected = {(u, names[n]) for u, n in flagged} & listed
     assert marked == expected and marked  # 14052's thu_tuc, phan_anh, ket_qua, tiep_can
+
+
+def test_compare_marks_the_same_moves_when_the_results_carry_intervals(samples, ctx):
+    carried = replace(samples.r25, uncertainty=samples.unc)
+    comparison = pi.compare(carried, samples.r24, crosswalk=samples.crosswalk)
+    changes = comparison.changes
+    totals = changes[changes["node_id"] == samples.r25.spec.id]
+    marked = set(totals.loc[totals["rank_change_within_interval"] == True, "unit_id"])  # noqa: E712
+    expected = {
+        r["unit_id"] for lv in ctx["levels"] for r in lv["rows"] if r["move_within_interval"]
+    }
+    assert marked == expected and marked
+    assert (
+        changes.loc[changes["node_id"] != samples.r25.spec.id, "rank_change_within_interval"]
+        .isna()
+        .all()
+    )
+    plain = samples.comparison.changes["rank_change_within_interval"]
+    assert plain.isna().all()  # results without intervals: nothing to say

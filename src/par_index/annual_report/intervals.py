@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..compute.compare import move_within_interval
 from ..errors import DataError, Issue
 from ..results import Results, Uncertainty
 from ..spec.uncertainty import AggregationAlternative, RuleAlternative
@@ -143,17 +144,17 @@ def flag_text(flags: list[Row], lang: str) -> str | None:
 
 
 def mark_moves(rows: list[Row]) -> None:
-    """Mark each rank change that lies within this year's 90 % rank interval (last year's rank
-    between the 5th and 95th percentile): a move the draws say may not be a real one."""
+    """Mark each rank change that lies within this year's 90 % rank interval (see
+    :func:`~par_index.compute.compare.move_within_interval`)."""
     for row in rows:
-        interval = row["interval"]
-        previous = row["rank_previous"]
-        row["move_within_interval"] = (
-            interval is not None
-            and previous is not None
-            and interval["rank_p05"] is not None
-            and bool(row["rank_change"])
-            and interval["rank_p05"] <= previous <= interval["rank_p95"]
+        interval = row["interval"] or {}
+        row["move_within_interval"] = bool(
+            move_within_interval(
+                row["rank_previous"],
+                row["rank_change"],
+                interval.get("rank_p05"),
+                interval.get("rank_p95"),
+            )
         )
 
 

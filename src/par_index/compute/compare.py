@@ -47,6 +47,7 @@ CHANGE_COLUMNS = [
     "points_change",
     "derived_from",
     "unit_status",
+    "rank_change_within_interval",
 ]
 
 
@@ -329,6 +330,7 @@ def compare(
         np.where(table["derived_from"].notna(), "merged", "both"),
         "new",
     )
+    table["rank_change_within_interval"] = _within_interval(current, table)
     changes = table[CHANGE_COLUMNS].reset_index(drop=True)
     units = _units_in_one_year(current, previous, changes, carried.retired)
     return Comparison(
@@ -340,6 +342,42 @@ def compare(
         units=units,
         nodes=_node_flags(current.spec, previous.spec, comparable),
     )
+
+
+def move_within_interval(
+    rank_previous: float | None, rank_change: float | None, p05: float | None, p95: float | None
+) -> bool | None:
+    """Whether a unit's move lies within this year's 90 % rank interval (last year's rank
+    between the 5th and 95th percentile rank): a move the draws say may not be a real one.
+    ``None`` where there is no move, no previous rank or no interval."""
+    known = (rank_previous, rank_change, p05, p95)
+    if any(x is None or pd.isna(x) for x in known) or not rank_change:
+        return None
+    assert rank_previous is not None and p05 is not None and p95 is not None
+    return bool(p05 <= rank_previous <= p95)
+
+
+def _within_interval(current: Results, table: pd.DataFrame) -> list[bool | None]:
+    """:func:`move_within_interval` of each index-total row, when the current results carry
+    their rank uncertainty (else, and for other nodes, ``None``)."""
+    spread = current.uncertainty
+    if spread is None:
+        return [None] * len(table)
+    units = spread.units.set_index(spread.units["unit_id"].astype(str))
+    p05 = units["rank_p05"].to_dict()
+    p95 = units["rank_p95"].to_dict()
+    return [
+        move_within_interval(previous, change, p05.get(str(unit)), p95.get(str(unit)))
+        if node == current.spec.id
+        else None
+        for unit, node, previous, change in zip(
+            table["unit_id"],
+            table["node_id"],
+            table["rank_previous"],
+            table["rank_change"],
+            strict=True,
+        )
+    ]
 
 
 def _units_in_one_year(
