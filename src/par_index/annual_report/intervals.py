@@ -8,8 +8,6 @@ computed from the same criteria and data as the results, and refuses one that is
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
@@ -91,7 +89,7 @@ def unit_intervals(uncertainty: Uncertainty, lang: str) -> dict[str, Row]:
     flags: dict[str, list[Row]] = {}
     survey = uncertainty.survey
     if len(survey) and {"flag_n", "flag_margin"} <= set(survey.columns):
-        flagged = survey[_truthy(survey["flag_n"]) | _truthy(survey["flag_margin"])]
+        flagged = survey[survey["flag_n"].astype(bool) | survey["flag_margin"].astype(bool)]
         for rec in flagged.to_dict(orient="records"):
             node_id = str(rec["node_id"])
             flags.setdefault(str(rec["unit_id"]), []).append(
@@ -100,9 +98,9 @@ def unit_intervals(uncertainty: Uncertainty, lang: str) -> dict[str, Row]:
                     "name": names.get(node_id, str(rec.get("node_name") or node_id)),
                     "n_valid": integer(rec.get("n_valid")),
                     "margin": value(rec.get("margin_95")),
-                    "small_n": _truthy_one(rec.get("flag_n")),
+                    "small_n": bool(rec.get("flag_n")),
                     # a margin is only shown where there is one (n = 0 has none)
-                    "wide_margin": _truthy_one(rec.get("flag_margin"))
+                    "wide_margin": bool(rec.get("flag_margin"))
                     and value(rec.get("margin_95")) is not None,
                 }
             )
@@ -122,7 +120,7 @@ def unit_intervals(uncertainty: Uncertainty, lang: str) -> dict[str, Row]:
             "score_p95": value(rec.get("score_p95")),
             "p_top_k": value(rec.get("p_top_k")),
             "p_tiers": {str(c)[len("p_tier_") :]: value(rec[c]) for c in tier_columns},
-            "flagged": _truthy_one(rec.get("flagged")),
+            "flagged": bool(rec.get("flagged")),
             "flags": flags.get(unit_id, []),
             "flag_text": flag_text(flags.get(unit_id, []), lang),
         }
@@ -240,7 +238,7 @@ def method(uncertainty: Uncertainty, levels: list[Row], lang: str) -> Row:
                     "node_id": str(r["node_id"]),
                     "name": names.get(str(r["node_id"]), str(r["node_name"])),
                     "depth": integer(r["depth"]),
-                    "is_leaf": _truthy_one(r["is_leaf"]),
+                    "is_leaf": bool(r["is_leaf"]),
                     "units": integer(r["applies_to_units"]),
                     "mean_shift": value(r["mean_abs_rank_shift"]),
                     "max_shift": value(r["max_abs_rank_shift"]),
@@ -294,18 +292,3 @@ def _names(uncertainty: Uncertainty, lang: str) -> dict[str, str]:
     names = {node.id: node_name(node, lang) for node, _, _ in spec.iter_nodes()}
     names[spec.id] = node_name(spec, lang)
     return names
-
-
-def _truthy(column: pd.Series) -> pd.Series:
-    return column.map(_truthy_one).astype(bool)
-
-
-def _truthy_one(item: Any) -> bool:
-    if isinstance(item, str):
-        return item.strip().lower() in ("true", "1")
-    if item is None or item is pd.NA:
-        return False
-    try:
-        return bool(item) and not (isinstance(item, float) and np.isnan(item))
-    except (TypeError, ValueError):
-        return False

@@ -96,15 +96,10 @@ def _small_sample(results: Results, leaves: pd.DataFrame) -> np.ndarray:
     if spread is None or not len(spread.survey):
         return np.zeros(len(leaves), dtype=bool)
     survey = spread.survey
-    flagged = survey[_true(survey["flag_n"]) | _true(survey["flag_margin"])]
+    flagged = survey[survey["flag_n"].astype(bool) | survey["flag_margin"].astype(bool)]
     keys = set(zip(flagged["unit_id"].astype(str), flagged["node_id"].astype(str), strict=True))
     pairs = zip(leaves["unit_id"].astype(str), leaves["node_id"].astype(str), strict=True)
     return np.array([pair in keys for pair in pairs], dtype=bool)
-
-
-def _true(column: pd.Series) -> pd.Series:
-    """Booleans however a file gave them back (True, "True", 1)."""
-    return column.astype(str).str.lower().isin(["true", "1"])
 
 
 def low_ranking(

@@ -89,7 +89,15 @@ def _uncertainty(
     for column in UNCERTAINTY_RANK_COLUMNS:
         if column in units.columns:  # (the group ones came in 2026-12)
             units[column] = pd.to_numeric(units[column]).astype("Int64")
-    units["flagged"] = _booleans(units["flagged"])
+    # booleans as booleans, however the file gave them back ("True", 1, True)
+    for name, column in (
+        ("units", "flagged"),
+        ("survey", "flag_n"),
+        ("survey", "flag_margin"),
+        ("removal", "is_leaf"),
+    ):
+        if column in tables[name].columns:
+            tables[name][column] = _booleans(tables[name][column])
     for frame in tables.values():
         _text_to_object(frame)
     empty = np.empty((0, len(units)))
